@@ -1,0 +1,200 @@
+"""Plain data passed between the stages of a scan.
+
+Every stage (inventory, runtime probes, static probes, verdict, rules, reports)
+takes and returns these dataclasses.  They convert to and from JSON-able dicts
+with :func:`to_dict` / :func:`from_dict`, which is also the JSON report format
+documented in ``docs/json-schema.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+SCHEMA_VERSION = 1
+
+#: The interpreter ladder, strictest first.
+MODES = ("isolated", "shared-gil", "legacy", "main")
+SCENARIOS = ("alone", "beside_main")
+
+#: Verdict tiers, best first.  A tier names the strictest mode that works.
+TIERS = ("own-gil", "shared-gil", "legacy-only", "main-only", "broken")
+TIER_OF_MODE = {"isolated": "own-gil", "shared-gil": "shared-gil", "legacy": "legacy-only", "main": "main-only"}
+
+FLAGS = ("one-per-process", "degraded", "crashed", "blocked-by", "smoke-failed")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def tier_rank(tier: str) -> int:
+    """0 for the best tier, growing as tiers get worse."""
+    return TIERS.index(tier)
+
+
+@dataclass
+class Crash:
+    """A worker process that died or hung."""
+
+    signal: Optional[str] = None  # e.g. "SIGSEGV", None for a timeout or plain exit
+    returncode: Optional[int] = None
+    timeout: bool = False
+    culprit: Optional[str] = None  # the module whose import was in progress
+    culprit_is_stdlib: bool = False
+    stderr_tail: str = ""
+
+
+@dataclass
+class BlockedBy:
+    """The root cause of an ImportError: a module refusing sub-interpreters."""
+
+    module: str
+    distribution: Optional[str] = None
+    stdlib: bool = False
+    message: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario (alone / beside main) of one mode for one import name."""
+
+    ok: bool
+    error: Optional[str] = None  # "ExcType: message" of the failure
+    error_chain: list[str] = field(default_factory=list)  # the __cause__/__context__ chain, outermost first
+    crash: Optional[Crash] = None
+    loaded_extensions: list[str] = field(default_factory=list)  # dist extension modules in sys.modules after import
+    seconds: Optional[float] = None
+
+
+@dataclass
+class ModeResult:
+    """A rung of the ladder: passes only when both scenarios pass."""
+
+    ok: Optional[bool]
+    error: Optional[str] = None
+    inferred: Optional[str] = None  # why this result was not run but derived, or None
+    crash: Optional[Crash] = None
+    alone: Optional[ScenarioResult] = None
+    beside_main: Optional[ScenarioResult] = None
+
+
+@dataclass
+class Framework:
+    name: str  # cython, pybind11, nanobind, pyo3, mypyc, cffi, swig, hpy, c-api, unknown
+    version: Optional[str] = None
+
+
+@dataclass
+class ExtensionInfo:
+    """Static evidence about one extension-module file."""
+
+    module: str
+    path: str
+    init: str = "unknown"  # single-phase | multi-phase | not-an-extension | unknown
+    multiple_interpreters: Optional[str] = None  # not-supported | supported | per-interpreter-gil | None (absent)
+    multiple_interpreters_effective: Optional[str] = None  # what CPython applies when the slot is absent
+    gil: Optional[str] = None  # used | not-used | None
+    m_size: Optional[int] = None
+    slots: list[str] = field(default_factory=list)
+    framework: Optional[Framework] = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    method: dict[str, str] = field(default_factory=dict)  # field name -> how it was obtained
+    reason: Optional[str] = None  # why something is unknown
+
+
+@dataclass
+class Finding:
+    """A rule's verdict on one distribution or module."""
+
+    code: str
+    severity: str
+    message: str
+    distribution: Optional[str] = None
+    module: Optional[str] = None
+    detail: Optional[str] = None
+    remediation: Optional[str] = None
+
+
+@dataclass
+class DistributionResult:
+    name: str
+    version: str
+    import_names: list[str] = field(default_factory=list)
+    tier: Optional[str] = None
+    flags: list[str] = field(default_factory=list)
+    modes: dict[str, ModeResult] = field(default_factory=dict)
+    per_name: dict[str, dict[str, ModeResult]] = field(default_factory=dict)
+    culprit: Optional[str] = None
+    blocked_by: list[BlockedBy] = field(default_factory=list)
+    degraded_modules: list[str] = field(default_factory=list)
+    one_per_process: list[dict[str, Any]] = field(default_factory=list)  # {module, framework, refusal}
+    extensions: list[ExtensionInfo] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    smoke: dict[str, Any] = field(default_factory=dict)
+    summary: Optional[str] = None
+    notes: list[str] = field(default_factory=list)
+    static_only: bool = False
+
+
+@dataclass
+class PythonInfo:
+    version: str
+    implementation: str
+    executable: str
+    hexversion: int = 0
+    platform: str = ""
+    ext_suffix: str = ""
+    sysconfig_platform: str = ""
+    chosen_because: Optional[str] = None
+
+
+@dataclass
+class InterpreterRun:
+    python: PythonInfo
+    distributions: list[DistributionResult] = field(default_factory=list)
+    scope: str = "environment"  # environment | stdlib
+
+
+@dataclass
+class ScanReport:
+    interpreters: list[InterpreterRun] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str = ""
+    generated_at: str = ""
+
+
+def to_dict(obj: Any) -> Any:
+    """Convert a dataclass tree into JSON-able dicts and lists."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+def from_dict(cls: Any, data: Any) -> Any:
+    """Rebuild a dataclass tree of type ``cls`` from :func:`to_dict` output.
+
+    Unknown keys are ignored, so newer files load in older code.
+    """
+    if data is None:
+        return None
+    origin = typing.get_origin(cls)
+    args = typing.get_args(cls)
+    if origin is typing.Union:
+        inner = [a for a in args if a is not type(None)]
+        return from_dict(inner[0], data)
+    if origin is list:
+        return [from_dict(args[0], v) for v in data]
+    if origin is dict:
+        return {k: from_dict(args[1], v) for k, v in data.items()}
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                kwargs[f.name] = from_dict(hints[f.name], data[f.name])
+        return cls(**kwargs)
+    return data
