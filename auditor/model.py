@@ -64,6 +64,7 @@ class ScenarioResult:
     crash: Optional[Crash] = None
     loaded_extensions: list[str] = field(default_factory=list)  # dist extension modules in sys.modules after import
     seconds: Optional[float] = None
+    failed_module: Optional[str] = None  # the module whose import raised first
 
 
 @dataclass

@@ -1,0 +1,114 @@
+"""Choose and validate the interpreter to audit (the *target*).
+
+``--python`` takes a path or a version such as ``3.13``; versions are found
+with findpython (PATH, pyenv, uv, rye, asdf, Windows registry, ...).  Without
+``--python`` the running interpreter is used when it is CPython >= 3.12, else
+the newest CPython >= 3.12 that can be found.  Every choice carries a sentence
+saying why it was made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+MINIMUM = (3, 12)
+WHY_312 = "sub-interpreters with their own GIL need CPython 3.12 or newer"
+
+_IDENTIFY = (
+    "import json, sys; print(json.dumps({'implementation': sys.implementation.name, "
+    "'version': list(sys.version_info[:3]), 'executable': sys.executable}))"
+)
+
+
+class TargetError(Exception):
+    """The requested interpreter cannot be audited; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    executable: str
+    version: tuple[int, int, int]
+    chosen_because: str
+
+    @property
+    def label(self) -> str:
+        return "%d.%d.%d" % self.version
+
+
+def _identify(executable: str) -> dict:
+    try:
+        completed = subprocess.run(
+            [executable, "-c", _IDENTIFY], capture_output=True, text=True, timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise TargetError(f"{executable} cannot be run: {exc.__class__.__name__}: {exc}") from None
+    try:
+        info = json.loads(completed.stdout.strip().splitlines()[-1])
+        info["version"] = tuple(info["version"])
+    except (ValueError, IndexError, KeyError, TypeError):
+        raise TargetError(f"{executable} is not a Python interpreter") from None
+    return info
+
+
+def validate(executable: str, because: str) -> Target:
+    """Check that ``executable`` is CPython >= 3.12 and describe it."""
+    path = Path(executable)
+    if not path.exists():
+        raise TargetError(f"{executable} does not exist")
+    if path.is_dir() or not os.access(path, os.X_OK):
+        raise TargetError(f"{executable} is not an executable file")
+    info = _identify(executable)
+    if info["implementation"] != "cpython":
+        raise TargetError(f"{executable} is {info['implementation']}, not CPython; sub-interpreters are a CPython feature")
+    if info["version"] < MINIMUM:
+        version = ".".join(map(str, info["version"]))
+        raise TargetError(f"{executable} is Python {version}; {WHY_312}")
+    return Target(executable=executable, version=info["version"], chosen_because=because)
+
+
+def _looks_like_path(spec: str) -> bool:
+    return os.sep in spec or "/" in spec or Path(spec).exists()
+
+
+def _discovered(spec: Optional[str] = None) -> list:
+    import findpython
+
+    found = findpython.find_all(spec) if spec else findpython.find_all()
+    return [p for p in found if p.implementation.lower() == "cpython"]
+
+
+def resolve(spec: Optional[str]) -> Target:
+    """Turn a ``--python`` value (or None for the default) into a validated Target."""
+    if spec is None:
+        return _default()
+    if _looks_like_path(spec):
+        return validate(spec, "given with --python")
+    candidates = _discovered(spec)
+    if not candidates:
+        raise TargetError(f"no CPython matching {spec!r} was found (looked in PATH, pyenv, uv and other managers)")
+    best = candidates[0]
+    return validate(str(best.executable), f"--python {spec} resolved to {best.executable}")
+
+
+def _default() -> Target:
+    running = sys.version_info[:3]
+    if sys.implementation.name == "cpython" and running >= MINIMUM:
+        return validate(sys.executable, "the running interpreter is CPython >= 3.12")
+    newest = [p for p in _discovered() if tuple(p.version.release[:2]) >= MINIMUM]
+    if not newest:
+        raise TargetError(
+            f"the running interpreter is Python {'.'.join(map(str, running))} and no CPython >= 3.12 was found; "
+            f"{WHY_312}: install one or pass --python PATH"
+        )
+    best = newest[0]
+    return validate(
+        str(best.executable),
+        f"newest CPython >= 3.12 found, because the running interpreter is {'.'.join(map(str, running))}",
+    )
