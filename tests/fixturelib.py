@@ -1,0 +1,450 @@
+"""Shared test helpers: target interpreters, compiled fixture extensions, wheels, venvs.
+
+The fixture corpus is a set of tiny distributions (``ia-fixture-*``, import names
+``ia_*``) whose sub-interpreter behaviour is known in advance.  Their C sources
+live in ``tests/fixtures/ext``; :data:`CORPUS` says how they are packaged and
+:data:`EXPECTED` says what a scan must find for each of them.
+
+Everything is built locally with gcc and the target interpreter's ``sysconfig``:
+no setuptools, no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXT_SOURCES = FIXTURES / "ext"
+ENV_PYTHONS = "INTERP_AUDIT_TEST_PYTHONS"
+
+CFLAGS = ["-shared", "-fPIC", "-O1", "-g0"]
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@functools.lru_cache(maxsize=None)
+def python_info(python: str) -> dict:
+    """Version, sysconfig paths and wheel tag of a target interpreter (cached)."""
+    code = (
+        "import json, sys, sysconfig\n"
+        "print(json.dumps({'version': list(sys.version_info[:2]), 'hexversion': sys.hexversion,\n"
+        "  'implementation': sys.implementation.name, 'abiflags': getattr(sys, 'abiflags', ''),\n"
+        "  'include': sysconfig.get_config_var('INCLUDEPY'), 'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),\n"
+        "  'platform': sysconfig.get_platform(), 'executable': sys.executable}))\n"
+    )
+    out = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    info = json.loads(out.stdout)
+    major, minor = info["version"]
+    info["tag"] = "cp%d%d-cp%d%d%s-%s" % (
+        major, minor, major, minor, info["abiflags"], info["platform"].replace("-", "_").replace(".", "_"),
+    )
+    info["label"] = "py%d.%d" % (major, minor)
+    return info
+
+
+def _candidates() -> list[str]:
+    found = sorted(glob.glob("/root/.pyenv/versions/*/bin/python3.[0-9]*"))
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin/python3.[0-9]*")))
+    for minor in range(12, 20):
+        path = shutil.which("python3.%d" % minor)
+        if path:
+            found.append(path)
+    return [p for p in found if not p.endswith("-config")]
+
+
+@functools.lru_cache(maxsize=None)
+def target_pythons() -> list[str]:
+    """CPython >= 3.12 executables found here, one per interpreter, oldest first.
+
+    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search.
+    """
+    override = os.environ.get(ENV_PYTHONS)
+    candidates = [p for p in override.split(os.pathsep) if p] if override is not None else _candidates()
+    seen, result = set(), []
+    for path in candidates:
+        real = os.path.realpath(path)
+        if real in seen or not os.access(real, os.X_OK):
+            continue
+        seen.add(real)
+        try:
+            info = python_info(path)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            continue
+        if info["implementation"] == "cpython" and tuple(info["version"]) >= (3, 12):
+            result.append((tuple(info["version"]), path))
+    return [path for _, path in sorted(result)]
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def _cache_root() -> Path:
+    root = Path(tempfile.gettempdir()) / ("interp-audit-fixtures-%d" % os.getuid())
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _compile(command: list[str], target: Path) -> None:
+    """Run gcc into a temporary name, then move it into place (safe for parallel runs)."""
+    partial = target.with_name(target.name + ".%d.tmp" % os.getpid())
+    result = subprocess.run(command + ["-o", str(partial)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError("gcc failed:\n%s\n%s" % (" ".join(command), result.stderr))
+    os.replace(partial, target)
+
+
+def build_extension(python: str, source_path, module_name: str, out_dir) -> Path:
+    """Compile one C file into ``out_dir/<leaf of module_name><EXT_SUFFIX>`` for ``python``.
+
+    Results are cached by (interpreter, source hash), so repeated calls only copy.
+    """
+    info = python_info(python)
+    source = Path(source_path)
+    leaf = module_name.rpartition(".")[2]
+    key = hashlib.sha256(
+        b"\0".join([source.read_bytes(), info["include"].encode(), str(info["hexversion"]).encode(),
+                    module_name.encode(), " ".join(CFLAGS).encode()])
+    ).hexdigest()[:20]
+    cached = _cache_root() / "ext" / key / (leaf + info["ext_suffix"])
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        _compile(["gcc", *CFLAGS, "-I", info["include"], str(source)], cached)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / cached.name
+    shutil.copyfile(cached, target)
+    return target
+
+
+def build_native_library(source_path, out_dir, name: str) -> Path:
+    """Compile a plain shared library (no Python headers, no ``PyInit_*``)."""
+    source = Path(source_path)
+    key = hashlib.sha256(source.read_bytes() + name.encode()).hexdigest()[:20]
+    cached = _cache_root() / "lib" / key / name
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        _compile(["gcc", *CFLAGS, str(source)], cached)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, out / name)
+    return out / name
+
+
+# --------------------------------------------------------------------------- wheels
+
+
+@dataclass
+class DistSpec:
+    """A fixture distribution to turn into a wheel.
+
+    ``python_files`` maps a path inside the wheel to its text; ``extensions``
+    maps a dotted module name to the C source compiled for it; ``libraries``
+    maps a path inside the wheel to the C source of a plain shared library.
+    """
+
+    name: str
+    version: str
+    python_files: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+    requires: list[str] = field(default_factory=list)
+    libraries: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def normalized(self) -> str:
+        return self.name.replace("-", "_").replace(".", "_")
+
+    def top_level(self) -> list[str]:
+        names = {path.split("/")[0].removesuffix(".py") for path in self.python_files}
+        names |= {dotted.split(".")[0] for dotted in self.extensions}
+        names |= {path.split("/")[0] for path in self.libraries}
+        return sorted(names)
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return "sha256=" + digest
+
+
+def build_wheel(python: str, spec: DistSpec, out_dir) -> Path:
+    """Write a real wheel for ``spec`` (extensions compiled for ``python``) into ``out_dir``."""
+    info = python_info(python)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    binary = bool(spec.extensions or spec.libraries)
+    tag = info["tag"] if binary else "py3-none-any"
+    files: dict[str, bytes] = {path: text.encode() for path, text in spec.python_files.items()}
+    with tempfile.TemporaryDirectory() as scratch:
+        for dotted, source in spec.extensions.items():
+            package = dotted.rpartition(".")[0]
+            built = build_extension(python, source, dotted, scratch)
+            files["/".join(filter(None, [package.replace(".", "/"), built.name]))] = built.read_bytes()
+        for path, source in spec.libraries.items():
+            built = build_native_library(source, scratch, Path(path).name)
+            files[path] = built.read_bytes()
+    info_dir = "%s-%s.dist-info" % (spec.normalized, spec.version)
+    metadata = ["Metadata-Version: 2.1", "Name: " + spec.name, "Version: " + spec.version]
+    metadata += ["Summary: " + (spec.summary or spec.name)] + ["Requires-Dist: " + r for r in spec.requires]
+    files[info_dir + "/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    files[info_dir + "/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: interp-audit-tests\nRoot-Is-Purelib: %s\nTag: %s\n"
+        % ("false" if binary else "true", tag)
+    ).encode()
+    files[info_dir + "/top_level.txt"] = ("\n".join(spec.top_level()) + "\n").encode()
+    record = ["%s,%s,%d" % (path, _record_hash(data), len(data)) for path, data in files.items()]
+    record.append(info_dir + "/RECORD,,")
+    files[info_dir + "/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = out / ("%s-%s-%s.whl" % (spec.normalized, spec.version, tag))
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return wheel
+
+
+# --------------------------------------------------------------------------- venvs
+
+
+def make_venv(python: str, path) -> Path:
+    """Create a venv (without pip) for ``python`` at ``path``; return its python."""
+    path = Path(path)
+    subprocess.run([python, "-m", "venv", "--without-pip", str(path)], check=True, capture_output=True)
+    return path / "bin" / "python"
+
+
+def _uv() -> Optional[str]:
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.exists() else shutil.which("uv")
+
+
+def install_wheels(venv_python, wheels) -> None:
+    """Install local wheel files into the venv of ``venv_python``, offline, without dependencies."""
+    wheels = [str(w) for w in wheels]
+    uv = _uv()
+    if uv:
+        command = [uv, "pip", "install", "--python", str(venv_python), "--offline", "--no-index", "--no-deps"]
+    else:
+        base = _venv_base_python(Path(venv_python))
+        command = [base, "-m", "pip", "--python", str(venv_python), "install", "--no-index", "--no-deps"]
+    result = subprocess.run(command + wheels, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError("installing %s failed:\n%s%s" % (wheels, result.stdout, result.stderr))
+
+
+def _venv_base_python(venv_python: Path) -> str:
+    out = subprocess.run([str(venv_python), "-c", "import sys; print(sys._base_executable)"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def site_packages(venv_python) -> Path:
+    """The purelib directory of the environment of ``venv_python``."""
+    out = subprocess.run([str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+def _ext(name: str) -> str:
+    return str(EXT_SOURCES / (name + ".c"))
+
+
+def _c_dist(import_name: str, summary: str, source: Optional[str] = None) -> DistSpec:
+    dist = "ia-fixture-" + import_name.removeprefix("ia_").replace("_", "-")
+    return DistSpec(dist, "1.0", extensions={import_name: _ext(source or import_name)}, summary=summary)
+
+
+DEGRADED_INIT = '''\
+"""Pure Python with an optional C accelerator (single-phase, so missing in sub-interpreters)."""
+try:
+    from ia_degraded._speedups import fast
+    ACCELERATED = True
+except ImportError:
+    def fast(n):
+        return n * 2
+    ACCELERATED = False
+'''
+
+CTYPES_USER_INIT = '''\
+"""Uses a plain shared library (no PyInit_*) through ctypes, loaded on first use."""
+import os
+
+_LIBRARY = os.path.join(os.path.dirname(__file__), "libia_native.so")
+
+
+def add(a, b):
+    import ctypes
+
+    return ctypes.CDLL(_LIBRARY).ia_native_add(a, b)
+'''
+
+#: The fixture distributions, in build order.
+CORPUS: list[DistSpec] = [
+    _c_dist("ia_single", "Single-phase init."),
+    _c_dist("ia_multi_noslot", "Multi-phase init without Py_mod_multiple_interpreters."),
+    _c_dist("ia_multi_notsupported", "Multi-phase init declaring NOT_SUPPORTED."),
+    _c_dist("ia_multi_supported", "Multi-phase init declaring SUPPORTED."),
+    _c_dist("ia_clean", "Multi-phase, module state, heap type, per-interpreter GIL."),
+    _c_dist("ia_segv", "Segfaults in sub-interpreters."),
+    _c_dist("ia_hang", "Hangs in sub-interpreters."),
+    _c_dist("ia_oneper", "Refuses a second interpreter in the process."),
+    DistSpec(
+        "ia-fixture-blocked", "1.0", python_files={"ia_blocked/__init__.py": "import ia_single\n"},
+        summary="Pure Python that imports a single-phase extension.", requires=["ia-fixture-single"],
+    ),
+    DistSpec(
+        "ia-fixture-degraded", "1.0", python_files={"ia_degraded/__init__.py": DEGRADED_INIT},
+        extensions={"ia_degraded._speedups": _ext("ia_degraded__speedups")},
+        summary="Pure Python with an optional single-phase accelerator.",
+    ),
+    DistSpec(
+        "ia-fixture-pure", "1.0",
+        python_files={"ia_pure/__init__.py": '"""Pure Python."""\n\n\ndef double(n):\n    return n * 2\n'},
+        summary="Pure Python.",
+    ),
+]
+
+
+def _facts(tier, modes, init=None, declared=None, **more) -> dict:
+    """One EXPECTED entry; ``modes`` is the ModeResult.ok of isolated, shared-gil, legacy, main."""
+    facts = {
+        "tier": tier,
+        "flags": [],
+        "modes": dict(zip(("isolated", "shared-gil", "legacy", "main"), modes)),
+        "init": init or {},
+        "multiple_interpreters": declared or {},
+        "culprit": None,
+        "blocked_by": [],
+        "degraded_modules": [],
+        "one_per_process": [],
+        "crash": None,
+    }
+    facts.update(more)
+    return facts
+
+
+LEGACY_ONLY = (False, False, True, True)
+SHARED_GIL = (False, True, True, True)
+OWN_GIL = (True, True, True, True)
+MAIN_ONLY = (False, False, False, True)
+
+#: What a scan must find for each fixture distribution.  Keys of one entry:
+#: ``tier``, ``flags`` (sorted), ``modes`` (mode -> ModeResult.ok), ``init``
+#: (extension module -> ExtensionInfo.init), ``multiple_interpreters``
+#: (extension module -> declared slot value, None when absent),
+#: ``multiple_interpreters_effective``, ``gil`` (3.13+ only; see
+#: :func:`expected_for`), ``culprit``, ``blocked_by`` (list of {module,
+#: distribution}), ``degraded_modules``, ``one_per_process`` (modules), ``crash``
+#: (None, "SIGSEGV" or "timeout"), ``alone`` (mode -> ScenarioResult.ok of the
+#: ``alone`` scenario, where it differs from ``modes``).
+EXPECTED: dict[str, dict] = {
+    "ia-fixture-single": _facts(
+        "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
+    ),
+    "ia-fixture-multi-noslot": _facts(
+        "shared-gil", SHARED_GIL, {"ia_multi_noslot": "multi-phase"}, {"ia_multi_noslot": None},
+        multiple_interpreters_effective={"ia_multi_noslot": "supported"},
+    ),
+    "ia-fixture-multi-notsupported": _facts(
+        "legacy-only", LEGACY_ONLY, {"ia_multi_notsupported": "multi-phase"},
+        {"ia_multi_notsupported": "not-supported"},
+    ),
+    "ia-fixture-multi-supported": _facts(
+        "shared-gil", SHARED_GIL, {"ia_multi_supported": "multi-phase"}, {"ia_multi_supported": "supported"},
+    ),
+    "ia-fixture-clean": _facts(
+        "own-gil", OWN_GIL, {"ia_clean": "multi-phase"}, {"ia_clean": "per-interpreter-gil"},
+        gil={"ia_clean": "not-used"}, static_findings=[],
+    ),
+    "ia-fixture-segv": _facts(
+        "main-only", MAIN_ONLY, {"ia_segv": "multi-phase"}, {"ia_segv": "per-interpreter-gil"},
+        flags=["crashed"], culprit="ia_segv", crash="SIGSEGV",
+    ),
+    "ia-fixture-hang": _facts(
+        "main-only", MAIN_ONLY, {"ia_hang": "multi-phase"}, {"ia_hang": "per-interpreter-gil"},
+        flags=["crashed"], culprit="ia_hang", crash="timeout",
+    ),
+    "ia-fixture-oneper": _facts(
+        "main-only", MAIN_ONLY, {"ia_oneper": "multi-phase"}, {"ia_oneper": "per-interpreter-gil"},
+        flags=["one-per-process"], one_per_process=["ia_oneper"],
+        alone={"isolated": True, "shared-gil": True, "legacy": True},
+        refusal="ia_oneper: cannot load module more than once per process",
+    ),
+    "ia-fixture-blocked": _facts(
+        "legacy-only", LEGACY_ONLY, flags=["blocked-by"],
+        blocked_by=[{"module": "ia_single", "distribution": "ia-fixture-single"}],
+    ),
+    "ia-fixture-degraded": _facts(
+        "own-gil", OWN_GIL, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
+        flags=["degraded"], degraded_modules=["ia_degraded._speedups"],
+        degraded_in=["isolated", "shared-gil"],
+    ),
+    "ia-fixture-pure": _facts("own-gil", OWN_GIL),
+}
+
+
+def expected_for(version) -> dict[str, dict]:
+    """:data:`EXPECTED` adjusted for a target of ``version`` ((major, minor)).
+
+    ``gil`` (the Py_mod_gil slot) only exists from 3.13; before that it is None
+    for every module.
+    """
+    result = {}
+    for dist, facts in EXPECTED.items():
+        facts = json.loads(json.dumps(facts))
+        declared = facts.get("gil", {})
+        facts["gil"] = {m: (declared.get(m) if tuple(version) >= (3, 13) else None) for m in facts["init"]}
+        effective = dict(facts["multiple_interpreters"])
+        effective.update(facts.get("multiple_interpreters_effective", {}))
+        for module, kind in facts["init"].items():
+            if kind == "multi-phase" and effective.get(module) is None:
+                effective[module] = "supported"
+        facts["multiple_interpreters_effective"] = effective
+        result[dist] = facts
+    return result
+
+
+@dataclass
+class CorpusEnv:
+    """A venv with the whole fixture corpus installed."""
+
+    python: Path  # the venv's python
+    base_python: str  # the target interpreter it was made from
+    site_packages: Path
+    wheels: dict[str, Path]  # distribution name -> wheel file
+    expected: dict[str, dict]
+    version: tuple = ()
+
+
+def build_corpus(python: str, root, specs: Optional[list[DistSpec]] = None) -> CorpusEnv:
+    """Build every wheel of the corpus for ``python`` under ``root`` and install them into a venv."""
+    root = Path(root)
+    specs = CORPUS if specs is None else specs
+    wheels = {spec.name: build_wheel(python, spec, root / "wheels") for spec in specs}
+    venv_python = make_venv(python, root / "venv")
+    install_wheels(venv_python, wheels.values())
+    version = tuple(python_info(python)["version"])
+    expected = {name: facts for name, facts in expected_for(version).items() if name in wheels}
+    return CorpusEnv(venv_python, python, site_packages(venv_python), wheels, expected, version)
+
+
+__all__ = [
+    "CORPUS", "EXPECTED", "CorpusEnv", "DistSpec", "build_corpus", "build_extension", "build_native_library",
+    "build_wheel", "expected_for", "install_wheels", "make_venv", "python_info", "site_packages",
+    "target_pythons",
+]
