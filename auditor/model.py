@@ -135,6 +135,7 @@ class DistributionResult:
     summary: Optional[str] = None
     notes: list[str] = field(default_factory=list)
     static_only: bool = False
+    problems: list[str] = field(default_factory=list)  # bad input met: no RECORD, unreadable or corrupt files
 
 
 @dataclass

@@ -1,8 +1,125 @@
-"""``interp-audit scan``."""
+"""``interp-audit scan``: wire target, store, scan and report together."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
 
 import click
+from rich.console import Console
+
+from interp_audit.model import TIERS, tier_rank
+from interp_audit.reports import formats
+from interp_audit.scan import ScanOptions, scan
+from interp_audit.source.interface import SourceError
+from interp_audit.store.sqlite import SQLiteStore
+from interp_audit.target import Target, TargetError, resolve
+from interp_audit._cli.progress import progress_bar
+
+EPILOG = """\b
+Examples:
+  interp-audit scan                          every distribution of the default interpreter
+  interp-audit scan --python 3.13 numpy      one distribution on CPython 3.13
+  interp-audit scan --python .venv/bin/python --python 3.12 --format json -o results.json
+  interp-audit scan --stdlib --python 3.12   the standard library's extension modules
+  interp-audit scan --fail-under shared-gil  exit 1 if anything needs a legacy interpreter
+
+\b
+Tiers (best first): own-gil, shared-gil, legacy-only, main-only, broken.
+Exit codes: 0 done and nothing below --fail-under; 1 something below --fail-under;
+2 usage error, bad input (unknown name, unreadable or corrupt files) or unusable --python.
+"""
 
 
-@click.command("scan")
-def command() -> None:
-    """Audit an environment (being built)."""
+def _store(cache_dir: Optional[Path], no_cache: bool) -> SQLiteStore:
+    if no_cache:
+        return SQLiteStore(":memory:")
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("interp-audit"))
+    return SQLiteStore(cache_dir / "results.sqlite3")
+
+
+def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
+    targets = []
+    for spec in pythons or (None,):
+        try:
+            target = resolve(spec)
+        except TargetError as exc:
+            raise click.UsageError(str(exc)) from None
+        err.print(f"Auditing CPython {target.label} at {target.executable} ({target.chosen_because})",
+                  highlight=False)
+        targets.append(target)
+    return targets
+
+
+@click.command("scan", epilog=EPILOG)
+@click.argument("names", nargs=-1)
+@click.option("--python", "pythons", multiple=True, metavar="PATH|VERSION",
+              help="Interpreter to audit: a path or a version like 3.13. Repeat for several. "
+                   "Default: the running interpreter if CPython >= 3.12, else the newest one found.")
+@click.option("--stdlib", is_flag=True, help="Audit the target's standard-library modules instead of installed distributions.")
+@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
+              help="Exit 1 if any distribution's tier is worse than TIER (" + ", ".join(TIERS) + ").")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 2, show_default="cores",
+              help="Distributions audited at the same time.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds before a probe process counts as hung.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the result store lives (default: the user cache directory).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write stored results.")
+def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, cache_dir, no_cache) -> None:
+    """Audit installed distributions inside real sub-interpreters.
+
+    Every top-level import name of every distribution (or of NAMES only) is
+    imported in fresh processes of the target interpreter: alone in a
+    sub-interpreter, and beside an import in main, on each rung of the ladder
+    (isolated own-GIL, shared-GIL with extension checks, legacy) and in main.
+    The result is one tier per distribution plus flags (crashed,
+    one-per-process, blocked-by, degraded) explaining it.
+    """
+    err = Console(stderr=True, highlight=False)
+    targets = _targets(pythons, err)
+    options = ScanOptions(names=list(names), stdlib=stdlib, jobs=jobs, timeout=timeout)
+    store = _store(cache_dir, no_cache)
+    try:
+        with progress_bar(err, "Auditing") as progress:
+            report = scan(targets, options, store, progress)
+    except SourceError as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        store.close()
+    problems = [(run.python.version, d.name, problem) for run in report.interpreters
+                for d in run.distributions for problem in d.problems]
+    _write(report, fmt, output)
+    for version, name, problem in problems:
+        err.print(f"error: {name} (Python {version}): {problem}", highlight=False)
+    if problems:
+        sys.exit(2)
+    if fail_under and any(
+        d.tier and tier_rank(d.tier) > tier_rank(fail_under) for run in report.interpreters for d in run.distributions
+    ):
+        sys.exit(1)
+
+
+def _write(report, fmt: str, output: Optional[Path]) -> None:
+    if fmt == "table" and output is None:
+        from interp_audit.reports.table import render
+
+        render(report, Console())
+        return
+    text = formats.get(fmt).render(report)
+    if output is None:
+        click.echo(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror}") from None
