@@ -1,0 +1,120 @@
+"""The JSON result format: write a :class:`ScanReport`, read result files back.
+
+The format is ``model.to_dict`` output, described by
+``schema/scan-result.schema.json`` and ``docs/json-schema.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from interp_audit.model import MODES, SCHEMA_VERSION, ScanReport, from_dict
+from interp_audit.reports.interface import Reporter
+from interp_audit.reports.merge import Conflict
+
+SCHEMA_PATH = Path(__file__).with_name("schema") / "scan-result.schema.json"
+
+#: Top-level keys first, in this order, so a reader sees the version before the data.
+_HEAD = ("schema_version", "tool_version", "generated_at")
+
+
+class ResultsError(Exception):
+    """A result file that cannot be used; ``str()`` is a one-line message naming the file."""
+
+
+def _stable(value: Any) -> Any:
+    """JSON-able copy with a stable key order: dataclass field order, mode dicts in ladder order, other dicts sorted."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _stable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        if value and all(key in MODES for key in value):
+            keys = sorted(value, key=MODES.index)
+        else:
+            keys = sorted(value, key=str)
+        return {key: _stable(value[key]) for key in keys}
+    if isinstance(value, (list, tuple)):
+        return [_stable(v) for v in value]
+    return value
+
+
+def to_json_dict(report: ScanReport) -> dict[str, Any]:
+    """``to_dict(report)`` with a stable key order (schema_version first)."""
+    data = _stable(report)
+    return {**{key: data[key] for key in _HEAD}, **{k: v for k, v in data.items() if k not in _HEAD}}
+
+
+def dumps(report: ScanReport) -> str:
+    """The report as JSON text: indent 2, stable key order, UTF-8 kept readable, newline at the end."""
+    return json.dumps(to_json_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads(text: str, source: str = "<string>") -> ScanReport:
+    """Parse one result document; raise :class:`ResultsError` if it is not one this version reads."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{source}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if not isinstance(data, dict) or "schema_version" not in data or "interpreters" not in data:
+        raise ResultsError(f"{source}: not an interp-audit result file (no schema_version / interpreters)")
+    version = data["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ResultsError(f"{source}: schema_version must be an integer, got {version!r}")
+    if version != SCHEMA_VERSION:
+        newer = "a newer" if version > SCHEMA_VERSION else "an older"
+        raise ResultsError(
+            f"{source}: schema_version {version} was written by {newer} interp-audit; "
+            f"this version reads schema_version {SCHEMA_VERSION}"
+        )
+    try:
+        report = from_dict(ScanReport, data)
+        _check_shape(report)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        raise ResultsError(f"{source}: does not match the result schema ({exc})") from None
+    return report
+
+
+def _check_shape(report: ScanReport) -> None:
+    """Fail early on the structural mistakes from_dict lets through (lists of the wrong things)."""
+    if not isinstance(report.interpreters, list):
+        raise TypeError("interpreters must be a list")
+    for run in report.interpreters:
+        if not isinstance(run.python.version, str):
+            raise TypeError("python.version must be a string")
+        for result in run.distributions:
+            if not isinstance(result.name, str) or not isinstance(result.version, str):
+                raise TypeError("distribution name and version must be strings")
+            if not isinstance(result.modes, dict):
+                raise TypeError(f"{result.name}: modes must be an object")
+
+
+def load(path: str | Path) -> ScanReport:
+    """Read one result file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ResultsError(f"{path}: is a directory, not a result file") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not UTF-8 text, so not a result file") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return loads(text, str(path))
+
+
+def load_results(paths: str | Path | Iterable[str | Path]) -> list[ScanReport]:
+    """Read one or many result files, in order; the first bad one raises :class:`ResultsError`."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    return [load(path) for path in paths]
+
+
+class JsonReporter(Reporter):
+    name = "json"
+    suffix = ".json"
+
+    def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
+        return dumps(report)

@@ -1,0 +1,111 @@
+"""The matrix every format shows: one row per distribution version, one column group per interpreter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from interp_audit.model import FLAGS, TIERS, DistributionResult, Finding, PythonInfo, ScanReport
+from interp_audit.reports.merge import Conflict, interpreter_label, normalize_name
+from interp_audit.reports.status import culprit_of
+
+
+@dataclass
+class Column:
+    """One interpreter (a column group: its modes and its tier)."""
+
+    key: tuple[str, str, str]
+    label: str  # short heading, e.g. "3.13.0"
+    python: PythonInfo
+
+
+@dataclass
+class Row:
+    name: str
+    version: str
+    cells: dict[tuple[str, str, str], DistributionResult] = field(default_factory=dict)
+    conflicted: set[tuple[str, str, str]] = field(default_factory=set)
+
+    @property
+    def results(self) -> list[DistributionResult]:
+        return list(self.cells.values())
+
+    @property
+    def summary(self) -> Optional[str]:
+        return next((r.summary for r in self.results if r.summary), None)
+
+    @property
+    def flags(self) -> list[str]:
+        """Union of the flags over all interpreters, in :data:`~interp_audit.model.FLAGS` order."""
+        found = {flag for r in self.results for flag in r.flags}
+        return [f for f in FLAGS if f in found] + sorted(found - set(FLAGS))
+
+    @property
+    def culprits(self) -> list[str]:
+        return sorted({c for c in (culprit_of(r) for r in self.results) if c})
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Findings of every interpreter, duplicates (same code, module, message) once."""
+        seen, out = set(), []
+        for result in self.results:
+            for finding in result.findings:
+                key = (finding.code, finding.module, finding.message)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(finding)
+        return out
+
+    @property
+    def worst_tier(self) -> Optional[str]:
+        tiers = [r.tier for r in self.results if r.tier in TIERS]
+        return max(tiers, key=TIERS.index) if tiers else None
+
+
+@dataclass
+class Matrix:
+    columns: list[Column]
+    rows: list[Row]
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def tier_counts(self, column: Column) -> dict[Optional[str], int]:
+        """How many rows have each tier (None: no verdict) on ``column``, rows without a result skipped."""
+        counts: dict[Optional[str], int] = {tier: 0 for tier in (*TIERS, None)}
+        for row in self.rows:
+            result = row.cells.get(column.key)
+            if result is not None:
+                counts[result.tier if result.tier in TIERS else None] += 1
+        return counts
+
+
+def _version_key(version: str) -> tuple:
+    parts = []
+    for piece in version.replace("+", ".").split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else -1)
+    return tuple(parts)
+
+
+def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
+    """Lay ``report`` (usually from :func:`~interp_audit.reports.merge.merge`) out as a matrix."""
+    columns: dict[tuple[str, str, str], Column] = {}
+    rows: dict[tuple[str, str], Row] = {}
+    for run in report.interpreters:
+        python = run.python
+        key = (python.implementation, python.version, python.sysconfig_platform or python.platform)
+        columns.setdefault(key, Column(key=key, label=python.version, python=python))
+        for result in run.distributions:
+            row = rows.setdefault((normalize_name(result.name), result.version), Row(result.name, result.version))
+            row.cells.setdefault(key, result)
+    ordered = sorted(columns.values(), key=lambda c: (_version_key(c.python.version), c.key))
+    versions = [c.python.version for c in ordered]
+    for column in ordered:
+        if versions.count(column.python.version) > 1 or column.python.implementation not in ("CPython", ""):
+            column.label = interpreter_label(column.python)
+    conflict_keys = {(c.python, normalize_name(c.distribution), c.version) for c in conflicts}
+    for (name, version), row in rows.items():
+        for column in ordered:
+            if (interpreter_label(column.python), name, version) in conflict_keys:
+                row.conflicted.add(column.key)
+    ordered_rows = sorted(rows.values(), key=lambda r: (normalize_name(r.name), _version_key(r.version)))
+    return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts))

@@ -1,0 +1,51 @@
+"""Small readings of a result shared by every format: mode status, culprit, badge-free tier text."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from interp_audit.model import DistributionResult, ModeResult
+
+#: Every value of :func:`mode_status`.
+STATUSES = ("ok", "fail", "crash", "inferred-ok", "inferred-fail", "not-run")
+
+
+def mode_status(mode: Optional[ModeResult]) -> str:
+    """One of :data:`STATUSES` for a rung of the ladder."""
+    if mode is None:
+        return "not-run"
+    crashed = mode.crash is not None or any(
+        scenario is not None and scenario.crash is not None for scenario in (mode.alone, mode.beside_main)
+    )
+    if crashed:
+        return "crash"
+    if mode.ok is None:
+        return "not-run"
+    if mode.inferred:
+        return "inferred-ok" if mode.ok else "inferred-fail"
+    return "ok" if mode.ok else "fail"
+
+
+def culprit_of(result: DistributionResult) -> Optional[str]:
+    """The module to blame: the verdict's culprit, else the first blocker, else a crash culprit."""
+    if result.culprit:
+        return result.culprit
+    if result.blocked_by:
+        return result.blocked_by[0].module
+    for mode in result.modes.values():
+        if mode.crash is not None and mode.crash.culprit:
+            return mode.crash.culprit
+    return None
+
+
+def blocked_chain(result: DistributionResult) -> str:
+    """``"a -> b (dist c)"``: the blocked-by chain as one line."""
+    parts = []
+    for blocker in result.blocked_by:
+        text = blocker.module
+        if blocker.distribution:
+            text += f" (from {blocker.distribution})"
+        elif blocker.stdlib:
+            text += " (stdlib)"
+        parts.append(text)
+    return " -> ".join(parts)
