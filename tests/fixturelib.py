@@ -312,6 +312,19 @@ CORPUS: list[DistSpec] = [
         extensions={"ia_degraded._speedups": _ext("ia_degraded__speedups")},
         summary="Pure Python with an optional single-phase accelerator.",
     ),
+    _c_dist("ia_static_globals", "Per-interpreter GIL declared, state in static C globals."),
+    _c_dist("ia_static_type", "Per-interpreter GIL declared, static PyTypeObject."),
+    _c_dist("ia_state_find", "Single-phase init using PyState_AddModule/PyState_FindModule."),
+    _c_dist("ia_gilstate", "Per-interpreter GIL declared, calls PyGILState_Ensure."),
+    _c_dist("ia_race", "Aborts when two own-GIL interpreters call work() at once."),
+    _c_dist("ia_leaktype", "Per-interpreter GIL declared, one static type shared by all interpreters."),
+    _c_dist("ia_cglobal", "Per-interpreter GIL declared, values kept in a C global."),
+    _c_dist("ia_reimport", "Refuses to import again once an importing interpreter is destroyed."),
+    DistSpec(
+        "ia-fixture-ctypes-user", "1.0", python_files={"ia_ctypes_user/__init__.py": CTYPES_USER_INIT},
+        libraries={"ia_ctypes_user/libia_native.so": _ext("libia_native")},
+        summary="Pure Python using a plain shared library through ctypes.",
+    ),
     DistSpec(
         "ia-fixture-pure", "1.0",
         python_files={"ia_pure/__init__.py": '"""Pure Python."""\n\n\ndef double(n):\n    return n * 2\n'},
@@ -333,6 +346,9 @@ def _facts(tier, modes, init=None, declared=None, **more) -> dict:
         "degraded_modules": [],
         "one_per_process": [],
         "crash": None,
+        "static": {},
+        "behaviour": [],
+        "native_libraries": {},
     }
     facts.update(more)
     return facts
@@ -344,14 +360,27 @@ OWN_GIL = (True, True, True, True)
 MAIN_ONLY = (False, False, False, True)
 
 #: What a scan must find for each fixture distribution.  Keys of one entry:
-#: ``tier``, ``flags`` (sorted), ``modes`` (mode -> ModeResult.ok), ``init``
-#: (extension module -> ExtensionInfo.init), ``multiple_interpreters``
-#: (extension module -> declared slot value, None when absent),
-#: ``multiple_interpreters_effective``, ``gil`` (3.13+ only; see
-#: :func:`expected_for`), ``culprit``, ``blocked_by`` (list of {module,
-#: distribution}), ``degraded_modules``, ``one_per_process`` (modules), ``crash``
-#: (None, "SIGSEGV" or "timeout"), ``alone`` (mode -> ScenarioResult.ok of the
-#: ``alone`` scenario, where it differs from ``modes``).
+#:
+#: * ``tier``, ``flags`` -- DistributionResult.tier / .flags;
+#: * ``modes`` -- mode -> ModeResult.ok (both scenarios); ``alone`` -- mode ->
+#:   ok of the ``alone`` scenario where it differs from ``modes``; ``refusal`` --
+#:   the ImportError text of a refused later import;
+#: * ``init`` -- extension module -> ExtensionInfo.init; ``multiple_interpreters``
+#:   -- module -> declared slot value (None when absent);
+#:   ``multiple_interpreters_effective`` and ``gil`` are filled in per Python
+#:   version by :func:`expected_for`;
+#: * ``culprit``, ``crash`` (None, "SIGSEGV" or "timeout"), ``blocked_by`` (list of
+#:   {module, distribution}), ``degraded_modules`` (+ ``degraded_in``: the modes
+#:   where the extension is missing), ``one_per_process`` (modules);
+#: * ``static`` -- evidence kind -> C symbols a source/binary scan must report:
+#:   ``static-pyobject`` (static PyObject* globals), ``mutable-global`` (other
+#:   writable static data), ``static-type`` (static PyTypeObject), ``pystate``
+#:   (PyState_* calls), ``gilstate`` (PyGILState_* calls); empty means no static
+#:   rule may fire;
+#: * ``behaviour`` -- what goes wrong when the module is *used* across
+#:   interpreters: ``concurrent-crash``, ``shared-type``, ``shared-c-state``,
+#:   ``stale-after-destroy``;
+#: * ``native_libraries`` -- shared-library path in site-packages -> init kind.
 EXPECTED: dict[str, dict] = {
     "ia-fixture-single": _facts(
         "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
@@ -369,7 +398,7 @@ EXPECTED: dict[str, dict] = {
     ),
     "ia-fixture-clean": _facts(
         "own-gil", OWN_GIL, {"ia_clean": "multi-phase"}, {"ia_clean": "per-interpreter-gil"},
-        gil={"ia_clean": "not-used"}, static_findings=[],
+        gil={"ia_clean": "not-used"},
     ),
     "ia-fixture-segv": _facts(
         "main-only", MAIN_ONLY, {"ia_segv": "multi-phase"}, {"ia_segv": "per-interpreter-gil"},
@@ -381,7 +410,7 @@ EXPECTED: dict[str, dict] = {
     ),
     "ia-fixture-oneper": _facts(
         "main-only", MAIN_ONLY, {"ia_oneper": "multi-phase"}, {"ia_oneper": "per-interpreter-gil"},
-        flags=["one-per-process"], one_per_process=["ia_oneper"],
+        flags=["one-per-process"], one_per_process=["ia_oneper"], static={"mutable-global": ["first_interpreter"]},
         alone={"isolated": True, "shared-gil": True, "legacy": True},
         refusal="ia_oneper: cannot load module more than once per process",
     ),
@@ -395,6 +424,45 @@ EXPECTED: dict[str, dict] = {
         degraded_in=["isolated", "shared-gil"],
     ),
     "ia-fixture-pure": _facts("own-gil", OWN_GIL),
+    # Static evidence (the runtime ladder cannot see these problems at import time).
+    "ia-fixture-static-globals": _facts(
+        "own-gil", OWN_GIL, {"ia_static_globals": "multi-phase"}, {"ia_static_globals": "per-interpreter-gil"},
+        static={"static-pyobject": ["cache"], "mutable-global": ["counter"]},
+    ),
+    "ia-fixture-static-type": _facts(
+        "own-gil", OWN_GIL, {"ia_static_type": "multi-phase"}, {"ia_static_type": "per-interpreter-gil"},
+        static={"static-type": ["ThingType"]},
+    ),
+    "ia-fixture-state-find": _facts(
+        "legacy-only", LEGACY_ONLY, {"ia_state_find": "single-phase"}, {"ia_state_find": None},
+        static={"pystate": ["PyState_AddModule", "PyState_FindModule"]},
+    ),
+    "ia-fixture-gilstate": _facts(
+        "own-gil", OWN_GIL, {"ia_gilstate": "multi-phase"}, {"ia_gilstate": "per-interpreter-gil"},
+        static={"gilstate": ["PyGILState_Ensure", "PyGILState_Release"]},
+    ),
+    # Behaviour (import works; using the module across interpreters goes wrong).
+    "ia-fixture-race": _facts(
+        "own-gil", OWN_GIL, {"ia_race": "multi-phase"}, {"ia_race": "per-interpreter-gil"},
+        static={"mutable-global": ["busy"]}, behaviour=["concurrent-crash"],
+    ),
+    "ia-fixture-leaktype": _facts(
+        "own-gil", OWN_GIL, {"ia_leaktype": "multi-phase"}, {"ia_leaktype": "per-interpreter-gil"},
+        static={"static-type": ["ThingType"]}, behaviour=["shared-type"],
+    ),
+    "ia-fixture-cglobal": _facts(
+        "own-gil", OWN_GIL, {"ia_cglobal": "multi-phase"}, {"ia_cglobal": "per-interpreter-gil"},
+        static={"mutable-global": ["value"]}, behaviour=["shared-c-state"],
+    ),
+    "ia-fixture-reimport": _facts(
+        "main-only", MAIN_ONLY, {"ia_reimport": "multi-phase"}, {"ia_reimport": "per-interpreter-gil"},
+        static={"mutable-global": ["buffer", "buffer_freed"]}, behaviour=["stale-after-destroy"],
+        alone={"isolated": True, "shared-gil": True, "legacy": True},
+        refusal="ia_reimport: stale state",
+    ),
+    "ia-fixture-ctypes-user": _facts(
+        "own-gil", OWN_GIL, native_libraries={"ia_ctypes_user/libia_native.so": "not-an-extension"},
+    ),
 }
 
 
