@@ -63,8 +63,8 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder) -> Distribu
         summary=item.summary or None,
         problems=list(item.problems),
     )
-    ext_modules = [module for module, _ in item.extensions]
-    outcomes = [ladder.climb(name, ext_modules) for name in item.import_names]
+    watched = source.watched_extensions(item)
+    outcomes = [ladder.climb(name, watched) for name in item.import_names]
     return judge(result, outcomes, source.owner_of, source.stdlib_names())
 
 

@@ -74,6 +74,7 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
                 flags.append("degraded")
                 missing = [m for m in outcome.main_loaded if m not in scenario.loaded_extensions]
                 result.degraded_modules.extend(m for m in missing if m not in result.degraded_modules)
+                result.culprit = result.culprit or (missing[0] if missing else None)
             for text in scenario.error_chain:
                 match = REFUSAL.search(text)
                 if not match:

@@ -16,7 +16,10 @@ EVENTS_FD, so the parent can read them back even after a crash:
 
 * ``{"event": "begin"|"end", "module": ..., "where": ...}`` around every module
   load (a crash leaves a ``begin`` without its ``end``: the culprit);
-* ``{"event": "result", "where": "main"|"sub1"|"sub2", "ok": ..., ...}``;
+* ``{"event": "result", "where": "main"|"sub1"|"sub2", "ok": ..., ...}``, with
+  ``loaded`` (which of ``extensions`` are in sys.modules) and
+  ``top_level_loaded`` (every top-level module loaded in that interpreter);
+* ``{"event": "done"}`` when all steps ran (a crash after it happened at shutdown);
 * ``{"event": "unsupported", "reason": ...}`` when the mode cannot be made here.
 
 ``repr`` and ``ast.literal_eval`` are used instead of JSON so that the probe
@@ -73,6 +76,7 @@ def _interp_audit_probe(fd, where, name, extensions, max_text):
         result["failed_module"] = failed[0] if failed else None
     result["seconds"] = time.perf_counter() - started
     result["loaded"] = [m for m in extensions if m in sys.modules]
+    result["top_level_loaded"] = sorted({n.split(".")[0] for n in list(sys.modules)})
     emit(result)
 '''
 
@@ -127,11 +131,10 @@ def main(argv):
             return 0
     if mode == "main" or scenario == "beside_main":
         exec(_call("main", fd, request), {"__name__": "__interp_audit__"})
-    if mode == "main":
-        return 0
-    rounds = 1 if scenario == "alone" else 2
-    for index in range(rounds):
-        _in_sub(fd, mode, "sub%d" % (index + 1), request, interpreters)
+    if mode != "main":
+        rounds = 1 if scenario == "alone" else 2
+        for index in range(rounds):
+            _in_sub(fd, mode, "sub%d" % (index + 1), request, interpreters)
     _emit(fd, {"event": "done"})
     return 0
 

@@ -15,15 +15,17 @@ as passing with ``inferred`` saying so.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 from interp_audit.model import Crash, ModeResult, ScenarioResult
 from interp_audit.probe import probe_path
 from interp_audit.runtime.worker import ProbeRun, run_probe
 
 SUB_MODES = ("isolated", "shared-gil", "legacy")
+MAX_SHUTDOWN_CANDIDATES = 120
 REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
 
 
@@ -70,8 +72,13 @@ def _step_result(event: dict) -> ScenarioResult:
 
 
 def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list[str]],
-              stdlib_names: frozenset[str]) -> ScenarioResult:
-    """Fold the steps ``wanted`` (e.g. ("sub1", "sub2")) of a probe run into one result."""
+              stdlib_names: frozenset[str],
+              shutdown_culprit: Callable[[list[str]], Optional[str]]) -> ScenarioResult:
+    """Fold the steps ``wanted`` (e.g. ("sub1", "sub2")) of a probe run into one result.
+
+    ``shutdown_culprit`` names the extension module behind a crash that
+    happened after every step had finished (at interpreter shutdown).
+    """
     results = {e["where"]: e for e in run.events if e.get("event") == "result"}
     escaped = {e["where"]: e for e in run.events if e.get("event") == "probe-error"}
     total = sum(e.get("seconds") or 0.0 for e in results.values())
@@ -87,7 +94,7 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
             step.seconds = total
             return step
         missing = [m for m in (main_loaded or []) if m not in step.loaded_extensions]
-        if where != "main" and step.ok and missing:
+        if where != "main" and missing:
             step.ok = False
             step.error = (f"imported without its extension module(s) {', '.join(missing)} "
                           "(silent pure-Python fallback)")
@@ -95,6 +102,16 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
             return step
     last = _step_result(results[wanted[-1]])
     last.seconds = total
+    if run.died and wanted != ("main",):
+        loaded = sorted({m for w in wanted for m in results[w].get("top_level_loaded", ())})
+        crash = _crash(run, stdlib_names)
+        crash.culprit = shutdown_culprit(loaded)
+        crash.culprit_is_stdlib = bool(crash.culprit) and crash.culprit.split(".")[0] in stdlib_names
+        last.ok = False
+        last.crash = crash
+        last.error = _describe_crash(crash, "sub").replace(" while importing", " at shutdown; reproduced by importing")
+        if not crash.culprit:
+            last.error = _describe_crash(crash, "sub") + " at shutdown, after every import had finished"
     return last
 
 
@@ -107,6 +124,22 @@ class Ladder:
         self.timeout = timeout
         self.stdlib_names = stdlib_names
         self.unsupported = unsupported or {}
+        self._reproduces_shutdown_crash: dict[tuple[str, str], bool] = {}
+
+    def _shutdown_culprit(self, mode: str, loaded: list[str]) -> Optional[str]:
+        """The first top-level module (standard library first) that, imported
+        alone in a ``mode`` sub-interpreter, also crashes the process at shutdown.
+        Each module is tried once per target."""
+        candidates = sorted(loaded, key=lambda m: (m.split(".")[0] not in self.stdlib_names, m))
+        for module in candidates[:MAX_SHUTDOWN_CANDIDATES]:
+            key = (mode, module)
+            if key not in self._reproduces_shutdown_crash:
+                run = self._run(module, mode, "alone", [])
+                finished = any(e.get("event") == "done" for e in run.events)
+                self._reproduces_shutdown_crash[key] = run.died and finished
+            if self._reproduces_shutdown_crash[key]:
+                return module
+        return None
 
     def _run(self, name: str, mode: str, scenario: str, extensions: list[str]) -> ProbeRun:
         request = {"name": name, "mode": mode, "scenario": scenario, "extensions": extensions}
@@ -137,7 +170,7 @@ class Ladder:
                 outcome.modes[mode] = ModeResult(ok=None, inferred=f"not run: {reason}")
                 continue
             if "main" not in outcome.modes:
-                main = _scenario(beside, ("main",), None, self.stdlib_names)
+                main = _scenario(beside, ("main",), None, self.stdlib_names, lambda loaded: None)
                 outcome.main_loaded = main.loaded_extensions
                 outcome.modes["main"] = ModeResult(ok=main.ok, error=main.error, crash=main.crash, beside_main=None,
                                                    alone=main)
@@ -147,8 +180,9 @@ class Ladder:
                         outcome.modes[rest] = ModeResult(ok=None, inferred="not run: the import fails in main")
                     return outcome
             alone_run = self._run(name, mode, "alone", extensions)
-            alone = _scenario(alone_run, ("sub1",), outcome.main_loaded, self.stdlib_names)
-            beside_main = _scenario(beside, ("sub1", "sub2"), outcome.main_loaded, self.stdlib_names)
+            culprit = functools.partial(self._shutdown_culprit, mode)
+            alone = _scenario(alone_run, ("sub1",), outcome.main_loaded, self.stdlib_names, culprit)
+            beside_main = _scenario(beside, ("sub1", "sub2"), outcome.main_loaded, self.stdlib_names, culprit)
             ok = alone.ok and beside_main.ok
             failing = alone if not alone.ok else beside_main
             outcome.modes[mode] = ModeResult(

@@ -43,6 +43,10 @@ class AuditSource(abc.ABC):
         """Top-level names of the target's standard library."""
         return frozenset(self._document.get("stdlib_module_names", ()))
 
+    def watched_extensions(self, item: AuditItem) -> list[str]:
+        """Extension modules whose absence in a sub-interpreter means a silent fallback."""
+        return [module for module, _ in item.extensions]
+
     @abc.abstractmethod
     def owner_of(self, module: str) -> str | None:
         """Name of the item that provides the top-level module of ``module``, if any."""

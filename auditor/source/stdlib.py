@@ -41,6 +41,11 @@ class StdlibSource(AuditSource):
             for m in modules
         ]
 
+    def watched_extensions(self, item: AuditItem) -> list[str]:
+        """Every standard-library extension module: ``datetime`` silently falling
+        back to ``_pydatetime`` is as much a finding as a third-party fallback."""
+        return sorted(m["name"] for m in self._document["stdlib"] if m["extension"])
+
     def python(self) -> PythonInfo:
         return PythonInfo(**self._document["python"])
 

@@ -1,0 +1,792 @@
+"""Smoke probe: check that a package *runs* in sub-interpreters, one check per process.
+
+Run by the *target* interpreter as ``python -P smoke.py REQUEST EVENTS_FD``;
+standard library only, it never imports interp_audit.  REQUEST is a Python
+literal (dict) with:
+
+* ``check``       -- ``generic`` | ``snippet`` | ``parallel`` | ``reimport`` |
+  ``static_types`` | ``cross_interpreter`` | ``cost``;
+* ``mode``        -- the kind of interpreter: ``isolated`` | ``shared-gil`` |
+  ``legacy`` | ``main`` (``main`` only for ``generic`` and ``snippet``);
+* ``import_names``, ``extensions`` -- the distribution's top-level import names
+  and the dotted names of its extension modules;
+* ``snippets``    -- ``[{"name": ..., "code": ...}]``; a snippet may bind
+  ``result``, whose ``repr`` (addresses removed) is compared between interpreters;
+* ``parallel``, ``rounds``, ``iterations``, ``samples``, ``max_modules``,
+  ``walk_seconds`` -- sizes; ``deadline`` -- seconds this probe may run before
+  it reports a hang itself.
+
+Sub-interpreters are kept alive as *members*: each runs, in its own thread, a
+loop that reads task code from a pipe, ``exec``s it and writes a reply back
+(see ``MEMBER_CODE``).  That gives several live interpreters at once with only
+``interpreters.run`` (which creates, runs and destroys), on every supported
+CPython and in every mode.
+
+Every event is one ``repr()`` of a dict written with a single ``os.write`` to
+EVENTS_FD, so the parent can read them back even after a crash:
+
+* ``{"event": "begin"|"end", "module"|"step": ..., "where": ...}`` around every
+  module load, snippet, touched attribute and interpreter destruction (a crash
+  or hang leaves a ``begin`` without its ``end``: the culprit);
+* ``{"event": "result", "check": ..., ...}`` with the check's findings;
+* ``{"event": "hang", "waiting_for": [...]}`` before the probe exits on its own
+  deadline; ``{"event": "unsupported", "reason": ...}``; ``{"event": "done"}``.
+"""
+
+import ast
+import os
+import select
+import sys
+import threading
+import time
+
+MAX_TEXT = 1500
+
+# Runs inside every interpreter that runs tasks (members and, for rechecks,
+# the probe's main one).  ``_interp_audit_tools`` installs the module-load
+# markers and returns the helpers every task gets as globals: emit, clip,
+# chain, normal, step, where, state (a dict kept between tasks), and reply
+# (the dict sent back, added per task).  ``_interp_audit_member`` is the loop
+# of a member: read task code from a pipe, exec it, write the reply.
+MEMBER_CODE = r'''
+def _interp_audit_tools(fd, where, max_text):
+    import os, re, sys
+
+    def emit(event):
+        os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
+
+    def clip(text):
+        text = str(text)
+        return text if len(text) <= max_text else text[:max_text] + "..."
+
+    def chain(exc):
+        found, seen = [], set()
+        while exc is not None and id(exc) not in seen and len(found) < 10:
+            seen.add(id(exc))
+            found.append(clip("%s: %s" % (type(exc).__name__, exc)))
+            exc = exc.__cause__ or exc.__context__
+        return found
+
+    addresses = re.compile(r" at 0x[0-9a-fA-F]+")
+
+    def normal(obj):
+        """repr without memory addresses, comparable between interpreters."""
+        try:
+            text = repr(obj)
+        except BaseException as exc:
+            text = "<repr failed: %s>" % type(exc).__name__
+        return clip(addresses.sub("", text))
+
+    class step:
+        def __init__(self, name):
+            self.name = name
+
+        def __enter__(self):
+            emit({"event": "begin", "step": self.name, "where": where})
+
+        def __exit__(self, *exc):
+            emit({"event": "end", "step": self.name, "where": where})
+
+    bootstrap = sys.modules.get("_frozen_importlib")
+    original = getattr(bootstrap, "_load_unlocked", None)
+    if original is not None and not getattr(original, "_interp_audit", False):
+        def _load_unlocked(spec):
+            emit({"event": "begin", "module": spec.name, "where": where})
+            module = original(spec)
+            emit({"event": "end", "module": spec.name, "where": where})
+            return module
+        _load_unlocked._interp_audit = True
+        bootstrap._load_unlocked = _load_unlocked
+
+    return {"emit": emit, "clip": clip, "chain": chain, "normal": normal, "step": step,
+            "where": where, "state": {}}
+
+
+def _interp_audit_run_task(tools, code):
+    reply = {"ok": True, "error": None, "chain": []}
+    scope = dict(tools, __name__="__interp_audit_task__", reply=reply)
+    try:
+        exec(code, scope)
+    except BaseException as exc:
+        reply["ok"] = False
+        reply["chain"] = tools["chain"](exc)
+        reply["error"] = reply["chain"][0]
+    return reply
+
+
+def _interp_audit_member(fd, where, cmd_fd, reply_fd, max_text):
+    import os
+
+    tools = _interp_audit_tools(fd, where, max_text)
+
+    def read_exact(size):
+        data = b""
+        while len(data) < size:
+            chunk = os.read(cmd_fd, size - len(data))
+            if not chunk:
+                raise EOFError("the probe closed the command pipe")
+            data += chunk
+        return data
+
+    def send(reply):
+        data = repr(reply).encode("utf-8", "backslashreplace")
+        os.write(reply_fd, len(data).to_bytes(8, "big") + data)
+
+    send({"ready": True})
+    while True:
+        size = int.from_bytes(read_exact(8), "big")
+        if size == 0:
+            break
+        send(_interp_audit_run_task(tools, read_exact(size).decode("utf-8")))
+    tools["emit"]({"event": "begin", "step": "destroy interpreter", "where": where})
+'''
+
+# Import the distribution's names; wait at the barrier (parallel runs); run the
+# snippets ``iterations`` times; with no snippets, record each module's public
+# names instead.  Results are lists (one item per iteration) of normal reprs.
+WORKLOAD_TASK = r'''
+import importlib, os
+try:
+    for name in ARGS["imports"]:
+        with step("import " + name):
+            importlib.import_module(name)
+finally:
+    if ARGS["barrier"]:
+        os.write(ARGS["barrier"][0], b"x")
+        os.read(ARGS["barrier"][1], 1)
+results = {}
+for _ in range(ARGS["iterations"]):
+    for snippet in ARGS["snippets"]:
+        namespace = {"__name__": "__interp_audit_snippet__"}
+        with step("snippet " + snippet["name"]):
+            exec(compile(snippet["code"], "<smoke snippet %s>" % snippet["name"], "exec"), namespace)
+        results.setdefault(snippet["name"], []).append(normal(namespace["result"]) if "result" in namespace else None)
+        if ARGS["keep"]:
+            state.setdefault("objects", []).append(("snippet " + snippet["name"], namespace.get("result")))
+    if not ARGS["snippets"]:
+        for name in ARGS["imports"]:
+            module = importlib.import_module(name)
+            names = sorted(n for n in dir(module) if not n.startswith("_"))
+            for attribute in names:
+                with step("attribute %s.%s" % (name, attribute)):
+                    getattr(module, attribute)
+            results.setdefault("public names of " + name, []).append(normal(names))
+reply["results"] = results
+'''
+
+# Walk the packages' submodules and touch their public attributes.
+GENERIC_TASK = r'''
+import importlib, pkgutil, time
+started = time.monotonic()
+own = set(ARGS["tops"])
+walked, failed, skipped, truncated, touched = [], [], [], False, 0
+
+def foreign_missing(exc):
+    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    return missing if missing and missing.split(".")[0] not in own else None
+
+queue = list(ARGS["imports"])
+while queue:
+    name = queue.pop(0)
+    if len(walked) >= ARGS["max_modules"] or time.monotonic() - started > ARGS["walk_seconds"]:
+        truncated = True
+        break
+    try:
+        with step("import " + name):
+            module = importlib.import_module(name)
+    except BaseException as exc:
+        missing = foreign_missing(exc)
+        if missing:
+            skipped.append({"module": name, "reason": "needs %s, which is not installed (an optional extra?)" % missing})
+        else:
+            failed.append({"module": name, "attribute": None, "error": chain(exc)[0], "chain": chain(exc)})
+        continue
+    walked.append(name)
+    public = getattr(module, "__all__", None)
+    if not isinstance(public, (list, tuple)) or not all(isinstance(n, str) for n in public):
+        public = [n for n in dir(module) if not n.startswith("_")]
+    for attribute in sorted(set(public))[:ARGS["max_attributes"]]:
+        try:
+            with step("attribute %s.%s" % (name, attribute)):
+                getattr(module, attribute)
+            touched += 1
+        except BaseException as exc:
+            missing = foreign_missing(exc)
+            if missing:
+                skipped.append({"module": name + "." + attribute, "reason": "needs %s, which is not installed" % missing})
+            else:
+                failed.append({"module": name, "attribute": attribute, "error": chain(exc)[0], "chain": chain(exc)})
+    path = getattr(module, "__path__", None)
+    if path is None:
+        continue
+    try:
+        found = sorted(info.name for info in pkgutil.iter_modules(path, name + "."))
+    except BaseException as exc:
+        failed.append({"module": name, "attribute": "__path__", "error": chain(exc)[0], "chain": chain(exc)})
+        continue
+    for child in found:
+        leaf = child.rpartition(".")[2]
+        if leaf in ARGS["skip"] or leaf.startswith("test_") or leaf.endswith("_test"):
+            skipped.append({"module": child, "reason": "tests or entry point, not walked"})
+        else:
+            queue.append(child)
+reply.update(walked=walked, failed=failed, skipped=skipped, truncated=truncated,
+             not_walked=queue, attributes_touched=touched)
+'''
+
+# Retry in the probe's main interpreter what failed in the sub-interpreter.
+RECHECK_TASK = r'''
+import importlib
+still = []
+for item in ARGS["failed"]:
+    try:
+        module = importlib.import_module(item["module"])
+        if item["attribute"]:
+            getattr(module, item["attribute"])
+    except BaseException as exc:
+        still.append([item["module"], item["attribute"], chain(exc)[0]])
+reply["still_failing"] = still
+'''
+
+# Types reachable from each extension module, with their identity.
+STATIC_TYPES_TASK = r'''
+import builtins, importlib
+own = set(ARGS["tops"])
+found = {}
+for ext in ARGS["extensions"]:
+    try:
+        with step("import " + ext):
+            module = importlib.import_module(ext)
+    except BaseException as exc:
+        found[ext] = {"error": chain(exc)[0], "types": []}
+        continue
+    types, seen = [], set()
+    for attribute, obj in sorted(vars(module).items()):
+        if not isinstance(obj, type) or id(obj) in seen:
+            continue
+        owner = getattr(obj, "__module__", None) or ""
+        if owner == "builtins":
+            if getattr(builtins, obj.__name__, None) is obj:
+                continue
+        elif owner.split(".")[0] not in own and owner != ext:
+            continue
+        seen.add(id(obj))
+        types.append({"attribute": attribute, "name": "%s.%s" % (owner, obj.__qualname__), "id": id(obj),
+                      "heap": bool(obj.__flags__ & (1 << 9))})
+    found[ext] = {"error": None, "types": types}
+reply["extensions"] = found
+'''
+
+# First interpreter of the cross-interpreter check: gather the package's
+# objects, try each way of sending them, put what can go into the transport.
+CROSS_SEND_TASK = r'''
+import importlib, pickle, types
+own = set(ARGS["tops"])
+objects = list(state.get("objects", []))
+for name in ARGS["imports"]:
+    module = importlib.import_module(name)
+    for attribute in sorted(n for n in dir(module) if not n.startswith("_")):
+        obj = getattr(module, attribute, None)
+        kind = type(obj)
+        if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)) or callable(obj):
+            continue
+        if (getattr(kind, "__module__", "") or "").split(".")[0] not in own:
+            continue
+        objects.append(("attribute %s.%s" % (name, attribute), obj))
+objects = [(source, obj) for source, obj in objects if obj is not None][:ARGS["max_objects"]]
+
+transport = ARGS["transport"]
+if transport == "_interpqueues":
+    import _interpqueues as queues
+    import _interpreters
+    def put(obj):
+        try:
+            queues.put(ARGS["channel"], obj, 0, 1)
+        except TypeError:
+            queues.put(ARGS["channel"], obj, 0)
+    shareable = _interpreters.is_shareable
+elif transport in ("_interpchannels", "_xxinterpchannels"):
+    channels = importlib.import_module(transport)
+    def put(obj):
+        channels.send(ARGS["channel"], obj)
+    shareable = importlib.import_module("_xxsubinterpreters").is_shareable
+else:
+    put = None
+    shareable = lambda obj: False
+
+items, relay = [], []
+for source, obj in objects:
+    kind = type(obj)
+    item = {"source": source, "type": "%s.%s" % (kind.__module__, kind.__qualname__), "repr": normal(obj),
+            "native": bool(shareable(obj)), "pickle": None, "buffer": None, "sent": []}
+    try:
+        data = pickle.dumps(obj)
+    except BaseException as exc:
+        item["pickle"] = "cannot pickle: " + chain(exc)[0]
+    else:
+        item["sent"].append("pickle")
+        put(data) if put else relay.append(data)
+    try:
+        view = memoryview(obj)
+    except TypeError:
+        item["buffer"] = "no buffer interface"
+    else:
+        item["buffer_bytes"] = view.tobytes()
+        if transport == "_interpqueues":
+            try:
+                put(view)
+                item["sent"].append("buffer")
+            except BaseException as exc:
+                item["buffer"] = "cannot share the buffer: " + chain(exc)[0]
+        else:
+            item["buffer"] = "no cross-interpreter buffer sharing on this Python (%s)" % transport
+    items.append(item)
+reply["items"] = items
+reply["relay"] = relay
+'''
+
+# Second interpreter: take everything out of the transport and compare.
+CROSS_RECEIVE_TASK = r'''
+import importlib, pickle
+transport = ARGS["transport"]
+relay = list(ARGS["relay"])
+if transport == "_interpqueues":
+    import _interpqueues as queues
+    import _interpreters
+    take = lambda: queues.get(ARGS["channel"])[0]
+elif transport in ("_interpchannels", "_xxinterpchannels"):
+    channels = importlib.import_module(transport)
+    take = lambda: channels.recv(ARGS["channel"])
+else:
+    take = lambda: relay.pop(0)
+for name in ARGS["imports"]:
+    importlib.import_module(name)
+outcomes = []
+for item in ARGS["items"]:
+    outcome = {"pickle": item["pickle"], "buffer": item["buffer"]}
+    if "pickle" in item["sent"]:
+        data = take()
+        try:
+            with step("unpickle " + item["source"]):
+                obj = pickle.loads(data)
+        except BaseException as exc:
+            outcome["pickle"] = "unpickling failed in the second interpreter: " + chain(exc)[0]
+        else:
+            outcome["pickle"] = "ok" if normal(obj) == item["repr"] else "differs after the crossing: %s" % normal(obj)
+    if "buffer" in item["sent"]:
+        view = take()
+        try:
+            same = memoryview(view).tobytes() == item["buffer_bytes"]
+            outcome["buffer"] = "ok" if same else "the shared buffer shows different bytes"
+        except BaseException as exc:
+            outcome["buffer"] = "cannot read the shared buffer: " + chain(exc)[0]
+    outcomes.append(outcome)
+reply["outcomes"] = outcomes
+'''
+
+# Import the names, timed inside the interpreter.
+COST_TASK = r'''
+import importlib, time
+started = time.perf_counter()
+for name in ARGS["imports"]:
+    importlib.import_module(name)
+reply["seconds"] = time.perf_counter() - started
+'''
+
+
+class Hang(Exception):
+    """A member did not answer before the deadline."""
+
+
+def _load_interpreters():
+    """Load the sibling ``interpreters.py`` without touching sys.path."""
+    import types
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interpreters.py")
+    module = types.ModuleType("_interp_audit_interpreters")
+    module.__file__ = path
+    with open(path, encoding="utf-8") as handle:
+        exec(compile(handle.read(), path, "exec"), module.__dict__)
+    return module
+
+
+def _task(body, args):
+    return "ARGS = %r\n%s" % (args, body)
+
+
+class Probe:
+    """The state of one probe run: where events go, the mode, the deadline."""
+
+    def __init__(self, request, fd):
+        self.request = request
+        self.fd = fd
+        self.mode = request["mode"]
+        self.deadline = time.monotonic() + float(request.get("deadline", 50))
+        self.interpreters = None if self.mode == "main" else _load_interpreters()
+        self.members = []
+        self._count = 0
+
+    def emit(self, event):
+        os.write(self.fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
+
+    def member(self, label=None):
+        """A new live interpreter of the probe's mode (the main one for mode ``main``)."""
+        self._count += 1
+        label = label or "sub%d" % self._count
+        made = MainMember(self, label) if self.mode == "main" else Member(self, label)
+        self.members.append(made)
+        return made
+
+    def close_all(self, members=None):
+        """Destroy the given members (all by default), all at once."""
+        members = list(self.members if members is None else members)
+        for made in members:
+            made.quit()
+        for made in members:
+            made.wait_exit()
+            self.members.remove(made)
+
+
+class Member:
+    """A sub-interpreter alive in its own thread, running tasks sent through a pipe."""
+
+    def __init__(self, probe, where):
+        self.probe = probe
+        self.where = where
+        self.cmd_r, self.cmd_w = os.pipe()
+        self.reply_r, self.reply_w = os.pipe()
+        self.exited = None
+        self.escaped = None
+        code = "%s\n_interp_audit_member(%d, %r, %d, %d, %d)\n" % (
+            MEMBER_CODE, probe.fd, where, self.cmd_r, self.reply_w, MAX_TEXT)
+        self.thread = threading.Thread(target=self._run, args=(code,), name=where, daemon=True)
+        self.thread.start()
+        self.ready = self._receive()
+
+    def _run(self, code):
+        try:
+            escaped = self.probe.interpreters.run(self.probe.mode, code)
+        except BaseException as exc:
+            escaped = "%s: %s" % (type(exc).__name__, exc)
+        data = repr({"exited": True, "escaped": escaped and escaped[:MAX_TEXT]}).encode()
+        os.write(self.reply_w, len(data).to_bytes(8, "big") + data)
+
+    def _read(self, size):
+        data = b""
+        while len(data) < size:
+            left = self.probe.deadline - time.monotonic()
+            if left <= 0 or not select.select([self.reply_r], [], [], left)[0]:
+                raise Hang(self.where)
+            chunk = os.read(self.reply_r, size - len(data))
+            if not chunk:
+                raise Hang(self.where)
+            data += chunk
+        return data
+
+    def _receive(self):
+        size = int.from_bytes(self._read(8), "big")
+        reply = ast.literal_eval(self._read(size).decode("utf-8"))
+        if reply.get("exited"):
+            self.exited = reply
+            self.escaped = reply.get("escaped")
+            return {"ok": False, "error": self.escaped or "the interpreter exited", "chain": [], "exited": True}
+        return reply
+
+    def submit(self, code):
+        """Send task code; collect the reply with :meth:`result`."""
+        if self.exited:
+            return
+        data = code.encode("utf-8")
+        os.write(self.cmd_w, len(data).to_bytes(8, "big") + data)
+
+    def result(self):
+        if self.exited:
+            return {"ok": False, "error": self.escaped or "the interpreter exited", "chain": [], "exited": True}
+        return self._receive()
+
+    def call(self, code):
+        self.submit(code)
+        return self.result()
+
+    def quit(self):
+        if not self.exited:
+            os.write(self.cmd_w, (0).to_bytes(8, "big"))
+
+    def wait_exit(self):
+        while not self.exited:
+            self._receive()
+        self.thread.join(max(0.0, self.probe.deadline - time.monotonic()))
+        if self.thread.is_alive():
+            raise Hang(self.where)
+        self.probe.emit({"event": "end", "step": "destroy interpreter", "where": self.where})
+        for fd in (self.cmd_r, self.cmd_w, self.reply_r, self.reply_w):
+            os.close(fd)
+
+
+class MainMember:
+    """The probe's own main interpreter, with the same interface as :class:`Member`."""
+
+    def __init__(self, probe, where="main"):
+        self.where = "main"
+        self.exited = None
+        self.pending = None
+        self.namespace = {"__name__": "__interp_audit_main__"}
+        exec(MEMBER_CODE, self.namespace)
+        self.tools = self.namespace["_interp_audit_tools"](probe.fd, "main", MAX_TEXT)
+        self.ready = {"ready": True}
+
+    def submit(self, code):
+        self.pending = code
+
+    def result(self):
+        return self.namespace["_interp_audit_run_task"](self.tools, self.pending)
+
+    def call(self, code):
+        self.submit(code)
+        return self.result()
+
+    def quit(self):
+        pass
+
+    def wait_exit(self):
+        pass
+
+
+def _tops(request):
+    names = list(request.get("import_names", ())) + list(request.get("extensions", ()))
+    return sorted({name.split(".")[0] for name in names})
+
+
+def _workload(request, snippets, iterations=1, barrier=None, keep=False):
+    return _task(WORKLOAD_TASK, {"imports": list(request["import_names"]), "snippets": snippets,
+                                 "iterations": iterations, "barrier": barrier, "keep": keep})
+
+
+def _failure(reply):
+    return {"error": reply.get("error"), "chain": reply.get("chain", [])}
+
+
+def check_generic(probe):
+    """Walk the submodules and touch public attributes in one interpreter."""
+    request = probe.request
+    member = probe.member()
+    reply = member.call(_task(GENERIC_TASK, {
+        "imports": list(request["import_names"]), "tops": _tops(request),
+        "max_modules": int(request.get("max_modules", 200)), "max_attributes": int(request.get("max_attributes", 500)),
+        "walk_seconds": float(request.get("walk_seconds", 20)),
+        "skip": ["tests", "test", "testing", "conftest", "__main__"],
+    }))
+    probe.close_all()
+    if not reply["ok"]:
+        probe.emit(dict({"event": "result", "check": "generic", "ok": False}, **_failure(reply)))
+        return
+    failed = reply["failed"]
+    also_in_main = []
+    if failed and probe.mode != "main":
+        main = MainMember(probe, "main")
+        checked = main.call(_task(RECHECK_TASK, {"failed": failed}))
+        also_in_main = checked.get("still_failing", [])
+    keys = {(module, attribute) for module, attribute, _ in also_in_main}
+    for module, attribute, error in also_in_main:
+        what = module + ("." + attribute if attribute else "")
+        reply["skipped"].append({"module": what, "reason": "fails in the main interpreter too: " + error})
+    failed = [item for item in failed if (item["module"], item["attribute"]) not in keys]
+    probe.emit({"event": "result", "check": "generic", "ok": not failed, "modules_walked": reply["walked"],
+                "failed": failed, "skipped": reply["skipped"], "truncated": reply["truncated"],
+                "not_walked": reply["not_walked"][:50], "attributes_touched": reply["attributes_touched"]})
+
+
+def check_snippet(probe):
+    """Run each snippet in a fresh interpreter; a failure is retried in main."""
+    request = probe.request
+    for snippet in request["snippets"]:
+        member = probe.member()
+        reply = member.call(_workload(dict(request, import_names=[]), [snippet]))
+        probe.close_all()
+        event = {"event": "result", "check": "snippet", "name": snippet["name"], "ok": reply["ok"],
+                 "result": (reply.get("results", {}).get(snippet["name"]) or [None])[0],
+                 "fails_in_main_too": False}
+        if not reply["ok"]:
+            event.update(_failure(reply))
+            if probe.mode != "main":
+                main = MainMember(probe, "main")
+                event["fails_in_main_too"] = not main.call(_workload(dict(request, import_names=[]), [snippet]))["ok"]
+        probe.emit(event)
+
+
+def check_parallel(probe):
+    """N interpreters import and run the workload at the same moment, several rounds."""
+    request = probe.request
+    count = int(request.get("parallel", 4))
+    for round_index in range(int(request.get("rounds", 3))):
+        ready_r, ready_w = os.pipe()
+        go_r, go_w = os.pipe()
+        members = [probe.member("r%dp%d" % (round_index + 1, i + 1)) for i in range(count)]
+        code = _workload(request, request["snippets"], int(request.get("iterations", 5)), (ready_w, go_r))
+        for member in members:
+            member.submit(code)
+        live = [m for m in members if not m.exited]
+        arrived = 0
+        while arrived < len(live):
+            left = probe.deadline - time.monotonic()
+            if left <= 0 or not select.select([ready_r], [], [], left)[0]:
+                raise Hang("the parallel start barrier")
+            arrived += len(os.read(ready_r, len(live) - arrived))
+        os.write(go_w, b"x" * len(live))
+        replies = [member.result() for member in members]
+        probe.close_all(members)
+        for fd in (ready_r, ready_w, go_r, go_w):
+            os.close(fd)
+        probe.emit({"event": "result", "check": "parallel", "round": round_index + 1, "members": [
+            {"where": m.where, "ok": r["ok"], "error": r.get("error"), "results": r.get("results", {})}
+            for m, r in zip(members, replies)]})
+
+
+def check_reimport(probe):
+    """Create, import, run, destroy -- several times in a row."""
+    request = probe.request
+    for index in range(int(request.get("rounds", 3))):
+        member = probe.member("reimport%d" % (index + 1))
+        reply = member.call(_workload(request, request["snippets"]))
+        probe.close_all()
+        probe.emit({"event": "result", "check": "reimport", "index": index + 1, "ok": reply["ok"],
+                    "error": reply.get("error"), "chain": reply.get("chain", []),
+                    "results": reply.get("results", {})})
+
+
+def check_static_types(probe):
+    """Compare the identity of every extension type in two live interpreters."""
+    request = probe.request
+    code = _task(STATIC_TYPES_TASK, {"extensions": list(request["extensions"]), "tops": _tops(request)})
+    first, second = probe.member(), probe.member()
+    replies = [first.call(code), second.call(code)]
+    probe.close_all()
+    seen = [r.get("extensions", {}) for r in replies]
+    shared, errors, checked = [], {}, []
+    for ext in request["extensions"]:
+        one, two = seen[0].get(ext, {}), seen[1].get(ext, {})
+        if one.get("error") or two.get("error") or not one:
+            errors[ext] = one.get("error") or two.get("error") or replies[0].get("error")
+            continue
+        checked.append(ext)
+        ids = {t["id"] for t in two.get("types", [])}
+        for kind in one.get("types", []):
+            if kind["id"] in ids:
+                shared.append({"type": kind["name"], "module": ext, "attribute": kind["attribute"],
+                               "heap": kind["heap"]})
+    probe.emit({"event": "result", "check": "static_types", "ok": not shared, "shared": shared,
+                "checked": checked, "errors": errors,
+                "types_compared": sum(len(seen[0].get(ext, {}).get("types", [])) for ext in checked)})
+
+
+def _transport():
+    """The best cross-interpreter channel of this Python, and a new channel id."""
+    try:
+        import _interpqueues
+
+        try:
+            return "_interpqueues", _interpqueues.create(0, 0, 1)
+        except TypeError:
+            return "_interpqueues", _interpqueues.create(0, 0)
+    except ImportError:
+        pass
+    for name in ("_interpchannels", "_xxinterpchannels"):
+        try:
+            channels = __import__(name)
+        except ImportError:
+            continue
+        return name, int(channels.create())
+    return "relay", None
+
+
+def check_cross_interpreter(probe):
+    """Send the package's objects from one live interpreter to another."""
+    request = probe.request
+    transport, channel = _transport()
+    sender, receiver = probe.member(), probe.member()
+    setup = sender.call(_workload(request, request["snippets"], keep=True))
+    args = {"imports": list(request["import_names"]), "tops": _tops(request), "transport": transport,
+            "channel": channel, "max_objects": int(request.get("max_objects", 10))}
+    sent = sender.call(_task(CROSS_SEND_TASK, args)) if setup["ok"] else setup
+    received = {"ok": True, "outcomes": []}
+    if sent["ok"] and sent["items"]:
+        received = receiver.call(_task(CROSS_RECEIVE_TASK, dict(args, items=sent["items"], relay=sent["relay"])))
+    probe.close_all()
+    items = []
+    for index, item in enumerate(sent.get("items", [])):
+        outcome = (received.get("outcomes") or [{}] * (index + 1))[index] if received["ok"] else {
+            "pickle": "the second interpreter failed: %s" % received.get("error"), "buffer": item["buffer"]}
+        can = item["native"] or outcome.get("pickle") == "ok" or outcome.get("buffer") == "ok"
+        items.append({"source": item["source"], "type": item["type"], "native": item["native"],
+                      "pickle": outcome.get("pickle"), "buffer": outcome.get("buffer"), "crosses": can})
+    event = {"event": "result", "check": "cross_interpreter", "mechanism": transport, "objects": items,
+             "ok": all(i["crosses"] for i in items) if sent["ok"] else False,
+             "error": None if sent["ok"] else sent.get("error")}
+    probe.emit(event)
+
+
+def _rss_kib():
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024, "/proc/self/statm"
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return (peak // 1024 if sys.platform == "darwin" else peak), "getrusage peak"
+
+
+def check_cost(probe):
+    """Import time and resident-memory growth of each extra interpreter."""
+    request = probe.request
+    samples = []
+    code = _task(COST_TASK, {"imports": list(request["import_names"])})
+    source = None
+    for index in range(int(request.get("samples", 5))):
+        before, source = _rss_kib()
+        member = probe.member("cost%d" % (index + 1))
+        created, _ = _rss_kib()
+        reply = member.call(code)
+        imported, _ = _rss_kib()
+        if not reply["ok"]:
+            probe.emit({"event": "result", "check": "cost", "ok": False, "error": reply.get("error"),
+                        "samples": samples})
+            probe.close_all()
+            return
+        samples.append({"import_seconds": reply["seconds"], "interpreter_kib": created - before,
+                        "import_kib": imported - created})
+    probe.close_all()
+    probe.emit({"event": "result", "check": "cost", "ok": True, "samples": samples, "rss_source": source})
+
+
+CHECKS = {
+    "generic": check_generic,
+    "snippet": check_snippet,
+    "parallel": check_parallel,
+    "reimport": check_reimport,
+    "static_types": check_static_types,
+    "cross_interpreter": check_cross_interpreter,
+    "cost": check_cost,
+}
+
+
+def main(argv):
+    request = ast.literal_eval(argv[1])
+    probe = Probe(request, int(argv[2]))
+    if probe.interpreters is not None:
+        reason = probe.interpreters.support().get(probe.mode)
+        if reason:
+            probe.emit({"event": "unsupported", "reason": reason})
+            return 0
+    try:
+        CHECKS[request["check"]](probe)
+    except Hang as hang:
+        waiting = sorted({m.where for m in probe.members if not m.exited} | {str(hang)})
+        probe.emit({"event": "hang", "waiting_for": waiting})
+        os._exit(4)
+    probe.emit({"event": "done"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

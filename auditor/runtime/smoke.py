@@ -1,0 +1,456 @@
+"""Behavioural smoke tests of one distribution, each check in its own worker process.
+
+:func:`run_smoke` runs the checks of ``docs/smoke.md`` one after another, each
+in a fresh child process of the *target* interpreter running
+``auditor/probe/smoke.py``.  A crash or hang of one check is recorded (signal,
+culprit, the steps that were open) and the next check starts in a new child, so
+this process never runs package code.  The result is the JSON-able dict stored
+in ``DistributionResult.smoke``; :func:`own_gil_blocker` tells the verdict
+whether it costs the distribution its ``own-gil`` tier.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional, Union
+
+from ..model import Crash, to_dict
+from ..smoke_config import Snippet
+
+PROBE = Path(__file__).resolve().parent.parent / "probe" / "smoke.py"
+
+#: The checks, in the order they run.
+CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types", "cross_interpreter", "cost")
+#: Checks that need sub-interpreters (skipped when the best mode is ``main``).
+NEEDS_SUBINTERPRETERS = ("parallel", "reimport", "static_types", "cross_interpreter", "cost")
+#: Checks whose failure is a smoke failure (the others only inform).
+FAILING_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types")
+
+STATUSES = ("passed", "failed", "crashed", "inconclusive", "skipped", "error")
+STDERR_TAIL = 2000
+
+
+@dataclass
+class WorkerRun:
+    """What one probe process reported."""
+
+    events: list[dict] = field(default_factory=list)
+    crash: Optional[Crash] = None
+    open_steps: list[str] = field(default_factory=list)
+    unsupported: Optional[str] = None
+    error: Optional[str] = None  # the probe itself failed (not the package)
+    seconds: float = 0.0
+
+    def results(self, check: str) -> list[dict]:
+        return [e for e in self.events if e.get("event") == "result" and e.get("check") == check]
+
+
+def _signal_name(returncode: int) -> Optional[str]:
+    if returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return "signal %d" % -returncode
+
+
+def open_steps(events: Iterable[dict]) -> list[tuple[str, str, str]]:
+    """``(where, kind, name)`` of every ``begin`` without its ``end``, oldest first."""
+    still: list[tuple[str, str, str]] = []
+    for event in events:
+        kind = "module" if "module" in event else "step" if "step" in event else None
+        if kind is None or event.get("event") not in ("begin", "end"):
+            continue
+        key = (str(event.get("where")), kind, str(event[kind]))
+        if event["event"] == "begin":
+            still.append(key)
+        elif key in still:
+            del still[len(still) - 1 - still[::-1].index(key)]
+    return still
+
+
+def _describe_crash(events: list[dict], returncode: Optional[int], timeout: bool, stderr: str) -> tuple[Crash, list[str]]:
+    still = open_steps(events)
+    culprit, is_stdlib = None, False
+    if still:
+        _, kind, name = still[-1]
+        culprit = name
+        is_stdlib = kind == "module" and name.split(".")[0] in getattr(sys, "stdlib_module_names", ())
+    elif any(e.get("event") == "done" for e in events):
+        culprit = "interpreter finalization"
+    crash = Crash(
+        signal=_signal_name(returncode) if returncode is not None else None,
+        returncode=returncode,
+        timeout=timeout,
+        culprit=culprit,
+        culprit_is_stdlib=is_stdlib,
+        stderr_tail=stderr[-STDERR_TAIL:],
+    )
+    return crash, ["%s: %s %s" % step for step in still]
+
+
+def run_worker(python: str, request: dict, timeout: float) -> WorkerRun:
+    """Run the smoke probe once in a child of ``python``; never raises for a bad child."""
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    command = [python, "-X", "faulthandler", "-P", str(PROBE), repr(request), str(write_fd)]
+    try:
+        child = subprocess.Popen(
+            command, pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, start_new_session=True,
+        )
+    except OSError as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        return WorkerRun(error="cannot start %s: %s" % (python, exc))
+    os.close(write_fd)
+    data, timed_out = b"", False
+    stderr_fd = child.stderr.fileno()
+    stderr = b""
+    streams = [read_fd, stderr_fd]
+    deadline = started + timeout
+    while streams:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        ready, _, _ = select.select(streams, [], [], left)
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                streams.remove(fd)
+            elif fd == read_fd:
+                data += chunk
+            else:
+                stderr += chunk
+    if timed_out:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    returncode = child.wait()
+    os.close(read_fd)
+    child.stderr.close()
+    run = WorkerRun(events=_parse(data), seconds=time.monotonic() - started)
+    text = stderr.decode("utf-8", "replace")
+    for event in run.events:
+        if event.get("event") == "unsupported":
+            run.unsupported = event.get("reason")
+    hang = any(e.get("event") == "hang" for e in run.events)
+    if timed_out or hang or returncode < 0:
+        run.crash, run.open_steps = _describe_crash(run.events, None if timed_out else returncode, timed_out or hang, text)
+    elif returncode != 0:
+        run.error = "the smoke probe exited with status %d: %s" % (returncode, text.strip()[-STDERR_TAIL:])
+    return run
+
+
+def _parse(data: bytes) -> list[dict]:
+    events = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            event = ast.literal_eval(line)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue  # a line cut by the crash
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
+SnippetLike = Union[Snippet, str, dict]
+
+
+def _snippets(snippets: Iterable[SnippetLike]) -> list[Snippet]:
+    result = []
+    for index, item in enumerate(snippets):
+        if isinstance(item, Snippet):
+            result.append(item)
+        elif isinstance(item, str):
+            result.append(Snippet("snippet-%d" % (index + 1), item, "argument"))
+        else:
+            result.append(Snippet(item["name"], item["code"], item.get("source", "argument")))
+    return result
+
+
+def _crash_fields(run: WorkerRun) -> dict:
+    crash = to_dict(run.crash)
+    crash["open_steps"] = run.open_steps
+    return {"status": "crashed", "ok": False, "crash": crash}
+
+
+def _base(run: WorkerRun) -> Optional[dict]:
+    """The status of a run that produced nothing usable, else None."""
+    if run.unsupported:
+        return {"status": "skipped", "ok": None, "reason": run.unsupported}
+    if run.error:
+        return {"status": "error", "ok": None, "error": run.error}
+    return None
+
+
+def _median(values: list[float]) -> Optional[float]:
+    return statistics.median(values) if values else None
+
+
+class _Runner:
+    """Runs the checks of one distribution and turns probe events into check results."""
+
+    def __init__(self, python, request, timeout):
+        self.python = python
+        self.request = request
+        self.timeout = timeout
+
+    def run(self, check: str, **extra) -> WorkerRun:
+        request = dict(self.request, check=check, deadline=max(self.timeout * 0.8, self.timeout - 5), **extra)
+        return run_worker(self.python, request, self.timeout)
+
+    def generic(self) -> dict:
+        run = self.run("generic")
+        found = run.results("generic")
+        result = {"seconds": round(run.seconds, 3), "modules_walked": [], "failed": [], "skipped": [],
+                  "truncated": False, "attributes_touched": 0, "error": None, "crash": None}
+        if found:
+            event = found[0]
+            for key in ("modules_walked", "failed", "skipped", "truncated", "attributes_touched", "not_walked"):
+                if key in event:
+                    result[key] = event[key]
+            result["error"] = event.get("error")
+            result.update(status="passed" if event["ok"] else "failed", ok=bool(event["ok"]))
+        if run.crash:
+            result.update(_crash_fields(run))
+        elif not found:
+            result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+        return result
+
+    def snippets(self, snippets: list[Snippet]) -> dict:
+        if not snippets:
+            return {"status": "skipped", "ok": None, "reason": "no snippet for this distribution", "items": []}
+        items = []
+        for snippet in snippets:
+            run = self.run("snippet", snippets=[{"name": snippet.name, "code": snippet.code}])
+            item = {"name": snippet.name, "source": snippet.source, "ok": None, "error": None, "result": None,
+                    "fails_in_main_too": False, "crash": None, "seconds": round(run.seconds, 3)}
+            found = run.results("snippet")
+            if found:
+                event = found[0]
+                item.update(ok=bool(event["ok"]), error=event.get("error"), result=event.get("result"),
+                            fails_in_main_too=bool(event.get("fails_in_main_too")))
+            if run.crash:
+                item.update(ok=False, crash=_crash_fields(run)["crash"])
+            elif not found:
+                base = _base(run) or {"error": "the probe reported nothing"}
+                item.update(error=base.get("error") or base.get("reason"))
+            items.append(item)
+        broken = [i for i in items if i["ok"] is False and not i["fails_in_main_too"]]
+        unknown = [i for i in items if i["ok"] is None]
+        status = "crashed" if any(i["crash"] for i in items) else "failed" if broken else \
+            "error" if unknown and len(unknown) == len(items) else "passed"
+        ok = None if status == "error" else not broken
+        invalid = [i["name"] for i in items if i["fails_in_main_too"]]
+        return {"status": status, "ok": ok, "items": items, "invalid": invalid}
+
+    def parallel(self, snippets: list[Snippet]) -> dict:
+        run = self.run("parallel", snippets=[{"name": s.name, "code": s.code} for s in snippets])
+        rounds = run.results("parallel")
+        result = {"interpreters": self.request["parallel"], "rounds": self.request["rounds"],
+                  "rounds_completed": len(rounds), "iterations": self.request["iterations"], "errors": [],
+                  "different_results": [], "crash": None, "seconds": round(run.seconds, 3)}
+        values: dict[str, dict[str, list[str]]] = {}
+        for event in rounds:
+            for member in event["members"]:
+                if not member["ok"]:
+                    result["errors"].append({"where": member["where"], "error": member["error"]})
+                for name, outputs in member.get("results", {}).items():
+                    values.setdefault(name, {}).setdefault(repr(outputs), []).append(member["where"])
+        for name, seen in sorted(values.items()):
+            if len(seen) > 1:
+                result["different_results"].append(
+                    {"snippet": name, "variants": [{"results": ast.literal_eval(k), "where": w} for k, w in seen.items()]})
+        if run.crash:
+            result.update(_crash_fields(run))
+            result["deadlock"] = run.crash.timeout
+        elif not rounds:
+            result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+        else:
+            bad = result["errors"] or result["different_results"]
+            result.update(status="failed" if bad else "passed", ok=not bad)
+        return result
+
+    def reimport(self, snippets: list[Snippet]) -> dict:
+        run = self.run("reimport", snippets=[{"name": s.name, "code": s.code} for s in snippets])
+        rounds = run.results("reimport")
+        result = {"rounds": self.request["rounds"], "rounds_completed": len(rounds), "failures": [],
+                  "state_leaks": [], "first_error": None, "crash": None, "seconds": round(run.seconds, 3)}
+        for event in rounds:
+            if not event["ok"]:
+                result["failures"].append({"index": event["index"], "error": event["error"], "chain": event["chain"]})
+        per_name: dict[str, list] = {}
+        for event in rounds:
+            if event["ok"]:
+                for name, outputs in event["results"].items():
+                    per_name.setdefault(name, []).append(outputs[0] if outputs else None)
+        for name, firsts in sorted(per_name.items()):
+            if len(set(firsts)) > 1:
+                result["state_leaks"].append({"snippet": name, "results": firsts})
+        if rounds and not rounds[0]["ok"]:
+            result["first_error"] = rounds[0]["error"]
+        if run.crash:
+            result.update(_crash_fields(run))
+            result["crashed_in_round"] = len(rounds) + 1
+        elif not rounds:
+            result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+        elif result["first_error"]:
+            result.update(status="inconclusive", ok=None,
+                          reason="the first interpreter already failed: " + str(result["first_error"]))
+        else:
+            bad = result["failures"] or result["state_leaks"]
+            result.update(status="failed" if bad else "passed", ok=not bad)
+        return result
+
+    def static_types(self) -> dict:
+        if not self.request["extensions"]:
+            return {"status": "skipped", "ok": None, "reason": "the distribution has no extension modules",
+                    "shared": [], "checked": []}
+        run = self.run("static_types")
+        found = run.results("static_types")
+        result = {"shared": [], "checked": [], "errors": {}, "types_compared": 0, "crash": None,
+                  "seconds": round(run.seconds, 3)}
+        if found:
+            for key in ("shared", "checked", "errors", "types_compared"):
+                result[key] = found[0][key]
+        if run.crash:
+            result.update(_crash_fields(run))
+        elif not found:
+            result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+        elif not result["checked"]:
+            result.update(status="inconclusive", ok=None, reason="no extension module imported in the sub-interpreter")
+        else:
+            result.update(status="failed" if result["shared"] else "passed", ok=not result["shared"])
+        return result
+
+    def cross_interpreter(self, snippets: list[Snippet]) -> dict:
+        run = self.run("cross_interpreter", snippets=[{"name": s.name, "code": s.code} for s in snippets])
+        found = run.results("cross_interpreter")
+        result = {"mechanism": None, "objects": [], "error": None, "crash": None, "seconds": round(run.seconds, 3)}
+        if found:
+            event = found[0]
+            result.update(mechanism=event["mechanism"], objects=event["objects"], error=event.get("error"))
+        if run.crash:
+            result.update(_crash_fields(run))
+        elif not found:
+            result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+        elif result["error"]:
+            result.update(status="error", ok=None)
+        elif not result["objects"]:
+            result.update(status="inconclusive", ok=None,
+                          reason="no object to send: no snippet binds `result` and no public package object")
+        else:
+            ok = all(o["crosses"] for o in result["objects"])
+            result.update(status="passed" if ok else "failed", ok=ok)
+        return result
+
+    def cost(self) -> dict:
+        run = self.run("cost")
+        found = run.results("cost")
+        result = {"samples": [], "crash": None, "seconds": round(run.seconds, 3)}
+        if found:
+            samples = found[0].get("samples", [])
+            extra = samples[1:]
+            result.update(
+                samples=samples,
+                rss_source=found[0].get("rss_source"),
+                first_import_seconds=samples[0]["import_seconds"] if samples else None,
+                import_seconds_median=_median([s["import_seconds"] for s in extra]),
+                interpreter_rss_kib_median=_median([s["interpreter_kib"] for s in extra]),
+                import_rss_kib_median=_median([s["import_kib"] for s in extra]),
+                rss_growth_kib_median=_median([s["interpreter_kib"] + s["import_kib"] for s in extra]),
+            )
+            if found[0]["ok"]:
+                result.update(status="passed", ok=True)
+            else:
+                result.update(status="error", ok=None, error=found[0].get("error"))
+        if run.crash:
+            result.update(_crash_fields(run))
+        elif not found:
+            result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+        return result
+
+
+def run_smoke(
+    python: str,
+    dist_name: str,
+    import_names: list[str],
+    extensions: list[str],
+    mode: str,
+    snippets: Iterable[SnippetLike] = (),
+    *,
+    parallel: int = 4,
+    rounds: int = 3,
+    iterations: int = 5,
+    samples: int = 5,
+    timeout: float = 60,
+    checks: Iterable[str] = CHECKS,
+) -> dict:
+    """Run the smoke checks of one distribution in ``mode`` interpreters of ``python``.
+
+    ``mode`` is the strictest mode in which the distribution imports
+    (``isolated`` when it can).  ``timeout`` bounds each check's worker process.
+    Returns the dict documented in ``docs/smoke.md`` (``DistributionResult.smoke``).
+    """
+    started = time.monotonic()
+    chosen = _snippets(snippets)
+    request = {
+        "mode": mode, "import_names": list(import_names), "extensions": list(extensions),
+        "snippets": [], "parallel": int(parallel), "rounds": int(rounds), "iterations": int(iterations),
+        "samples": max(2, int(samples)),
+    }
+    runner = _Runner(python, request, float(timeout))
+    report: dict[str, Any] = {"mode": mode, "python": python, "distribution": dist_name,
+                              "snippets_used": [{"name": s.name, "source": s.source} for s in chosen]}
+    wanted = [c for c in CHECKS if c in set(checks)]
+    for check in CHECKS:
+        if check not in wanted:
+            report[check] = {"status": "skipped", "ok": None, "reason": "not requested"}
+        elif not import_names:
+            report[check] = {"status": "skipped", "ok": None, "reason": "the distribution has no import name"}
+        elif mode == "main" and check in NEEDS_SUBINTERPRETERS:
+            report[check] = {"status": "skipped", "ok": None,
+                             "reason": "the distribution imports in no sub-interpreter"}
+        elif check in ("snippets", "parallel", "reimport", "cross_interpreter"):
+            report[check] = getattr(runner, check)(chosen)
+        else:
+            report[check] = getattr(runner, check)()
+    report["failed_checks"] = [c for c in FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")]
+    report["ok"] = not report["failed_checks"]
+    report["seconds"] = round(time.monotonic() - started, 3)
+    return report
+
+
+_REASONS = {
+    "generic": "importing its submodules or touching their attributes fails",
+    "snippets": "a smoke snippet fails",
+    "parallel": "it misbehaves when several interpreters use it at once",
+    "reimport": "it fails after an interpreter that used it was destroyed",
+    "static_types": "its extension types are shared between interpreters (process-global state)",
+}
+
+
+def own_gil_blocker(smoke: dict) -> Optional[str]:
+    """Why the smoke result costs the distribution its ``own-gil`` tier, or None.
+
+    Only a smoke run in ``isolated`` interpreters can take the tier away; the
+    reason names the failed checks, e.g. ``"smoke failed in own-GIL
+    interpreters: it misbehaves when several interpreters use it at once (parallel)"``.
+    """
+    if not smoke or smoke.get("mode") != "isolated" or smoke.get("ok", True):
+        return None
+    failed = smoke.get("failed_checks", [])
+    reasons = ["%s (%s)" % (_REASONS.get(check, check), check) for check in failed]
+    return "smoke failed in own-GIL interpreters: " + "; ".join(reasons)
