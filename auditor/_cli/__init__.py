@@ -3,7 +3,7 @@
 import click
 
 from interp_audit import __version__
-from interp_audit._cli import scan
+from interp_audit._cli import explain, rules, scan
 
 EPILOG = """\b
 Exit codes:
@@ -26,5 +26,5 @@ def main() -> None:
     """
 
 
-for _module in (scan,):
+for _module in (scan, rules, explain):
     main.add_command(_module.command)

@@ -1,0 +1,148 @@
+"""Small, defensive readers of scan facts shared by the rules.
+
+Facts may come from a fresh scan or from an older JSON report, so every reader
+tolerates missing keys and ``None`` values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Optional
+
+from interp_audit.model import Crash, DistributionResult, ExtensionInfo, ModeResult, ScenarioResult
+
+#: How many names a message lists before it says "and N more".
+MAX_NAMES = 6
+
+
+def evidence(ext: ExtensionInfo, key: str, default: Any = None) -> Any:
+    """One entry of ``ext.evidence``, or ``default`` when absent or None."""
+    value = (ext.evidence or {}).get(key)
+    return default if value is None else value
+
+
+def evidence_names(ext: ExtensionInfo, key: str) -> list[str]:
+    """An evidence entry that is a list of names, as a list of strings."""
+    value = evidence(ext, key, [])
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, (list, tuple, set)) else []
+
+
+def framework_name(ext: ExtensionInfo) -> Optional[str]:
+    """The lower-case framework name of an extension, or None."""
+    return ext.framework.name.lower() if ext.framework and ext.framework.name else None
+
+
+def framework_version(ext: ExtensionInfo) -> Optional[str]:
+    return ext.framework.version if ext.framework else None
+
+
+def name_list(names: list[str], limit: int = MAX_NAMES) -> str:
+    """``a, b, c and 3 more``."""
+    names = list(dict.fromkeys(names))
+    if len(names) <= limit:
+        return ", ".join(names)
+    return "%s and %d more" % (", ".join(names[:limit]), len(names) - limit)
+
+
+def is_single_phase(ext: ExtensionInfo) -> bool:
+    """Single-phase init, as found, or inferred from the imported C-API symbols."""
+    if ext.init == "single-phase":
+        return True
+    if ext.init in ("multi-phase", "not-an-extension"):
+        return False
+    return bool(evidence(ext, "imports_single_phase", False)) and not evidence(ext, "imports_module_def_init", False)
+
+
+def multiple_interpreters(ext: ExtensionInfo) -> Optional[str]:
+    """What CPython applies for this module: the declared slot value, else the effective one."""
+    if ext.multiple_interpreters:
+        return ext.multiple_interpreters
+    if ext.multiple_interpreters_effective:
+        return ext.multiple_interpreters_effective
+    if ext.init == "multi-phase":
+        return "supported"  # CPython's default for a multi-phase module without the slot
+    return None
+
+
+def below_own_gil(ext: ExtensionInfo) -> bool:
+    """True when the static facts say this module cannot run in an own-GIL interpreter."""
+    if is_single_phase(ext):
+        return True
+    value = multiple_interpreters(ext)
+    return value is not None and value != "per-interpreter-gil"
+
+
+def mode(dist: DistributionResult, name: str) -> Optional[ModeResult]:
+    return (dist.modes or {}).get(name)
+
+
+def scenarios(result: Optional[ModeResult]) -> Iterator[tuple[str, ScenarioResult]]:
+    if result is None:
+        return
+    for label in ("alone", "beside_main"):
+        scenario = getattr(result, label, None)
+        if scenario is not None:
+            yield label, scenario
+
+
+def crashes(dist: DistributionResult) -> Iterator[tuple[str, Crash]]:
+    """Every distinct crash of the ladder, with the mode it happened in."""
+    for mode_name, result in (dist.modes or {}).items():
+        seen = []
+        candidates = [result.crash] + [s.crash for _, s in scenarios(result)]
+        for crash in candidates:
+            if crash is not None and crash not in seen:
+                seen.append(crash)
+                yield mode_name, crash
+
+
+def loaded_in(dist: DistributionResult, mode_name: str) -> set[str]:
+    """Extension modules seen in sys.modules after a successful import in that mode."""
+    loaded: set[str] = set()
+    for _, scenario in scenarios(mode(dist, mode_name)):
+        if scenario.ok:
+            loaded.update(scenario.loaded_extensions or ())
+    return loaded
+
+
+def failure_text(result: Optional[ModeResult]) -> Optional[str]:
+    """The first error message of a failed mode, from the mode or its scenarios."""
+    if result is None:
+        return None
+    if result.error:
+        return result.error
+    for _, scenario in scenarios(result):
+        if scenario.error:
+            return scenario.error
+    return None
+
+
+def failed_modules(result: Optional[ModeResult]) -> set[str]:
+    """Modules whose import raised first, as recorded by the probe for each scenario."""
+    return {s.failed_module for _, s in scenarios(result) if getattr(s, "failed_module", None)}
+
+
+def mentions(text: Optional[str], module: str) -> bool:
+    """True when ``text`` names ``module`` as a whole dotted name."""
+    return bool(text) and re.search(r"(?<![\w.])%s(?!\w|\.\w)" % re.escape(module), text) is not None
+
+
+def one_line(text: Optional[str], limit: int = 200) -> str:
+    """The first line of a message, clipped."""
+    if not text:
+        return ""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def describe_crash(crash: Crash) -> str:
+    """``crashed with SIGSEGV`` / ``hung (timed out)`` / ``exited with code 3``."""
+    if crash.timeout:
+        return "hung (timed out)"
+    if crash.signal:
+        return "crashed with %s" % crash.signal
+    if crash.returncode is not None:
+        return "exited with code %d" % crash.returncode
+    return "crashed"
