@@ -17,6 +17,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def _candidates() -> list[str]:
         path = shutil.which("python3.%d" % minor)
         if path:
             found.append(path)
-    return [p for p in found if not p.endswith("-config")]
+    return [p for p in found if re.fullmatch(r"python3\.\d+", os.path.basename(p))]
 
 
 @functools.lru_cache(maxsize=None)
@@ -333,6 +334,16 @@ CORPUS: list[DistSpec] = [
 ]
 
 
+def corpus_spec(dist: str) -> DistSpec:
+    """The :class:`DistSpec` of one fixture distribution, by name."""
+    return next(spec for spec in CORPUS if spec.name == dist)
+
+
+def extension_sources() -> dict[str, Path]:
+    """Dotted extension-module name -> its C source, over the whole corpus."""
+    return {module: Path(source) for spec in CORPUS for module, source in spec.extensions.items()}
+
+
 def _facts(tier, modes, init=None, declared=None, **more) -> dict:
     """One EXPECTED entry; ``modes`` is the ModeResult.ok of isolated, shared-gil, legacy, main."""
     facts = {
@@ -513,6 +524,6 @@ def build_corpus(python: str, root, specs: Optional[list[DistSpec]] = None) -> C
 
 __all__ = [
     "CORPUS", "EXPECTED", "CorpusEnv", "DistSpec", "build_corpus", "build_extension", "build_native_library",
-    "build_wheel", "expected_for", "install_wheels", "make_venv", "python_info", "site_packages",
-    "target_pythons",
+    "build_wheel", "corpus_spec", "expected_for", "extension_sources", "install_wheels", "make_venv",
+    "python_info", "site_packages", "target_pythons",
 ]

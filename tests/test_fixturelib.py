@@ -19,10 +19,8 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-from elftools.elf.elffile import ELFFile
-
 import fixturelib
+from elftools.elf.elffile import ELFFile
 from interp_audit.model import FLAGS, MODES, TIERS
 
 PROBE_DIR = Path(__file__).resolve().parent.parent / "auditor" / "probe"
@@ -40,13 +38,11 @@ _spec.loader.exec_module(interps)
 
 
 def import_names(dist: str) -> list[str]:
-    spec = next(s for s in fixturelib.CORPUS if s.name == dist)
-    return spec.top_level()
+    return fixturelib.corpus_spec(dist).top_level()
 
 
 def extension_names(dist: str) -> list[str]:
-    spec = next(s for s in fixturelib.CORPUS if s.name == dist)
-    return list(spec.extensions)
+    return list(fixturelib.corpus_spec(dist).extensions)
 
 
 def probe(env, name, mode, scenario, extensions=(), timeout=20.0):
@@ -257,8 +253,9 @@ def test_hang_times_out_inside_ia_hang(corpus_env):
 
 def test_oneper_alone_passes_beside_main_refused(corpus_env):
     status, events = probe(corpus_env, "ia_oneper", "isolated", "alone")
-    assert results(events)["sub1"]["ok"]
+    assert status == 0 and results(events)["sub1"]["ok"]
     status, events = probe(corpus_env, "ia_oneper", "isolated", "beside_main")
+    assert status == 0
     got = results(events)
     assert got["main"]["ok"] and not got["sub1"]["ok"]
     assert corpus_env.expected["ia-fixture-oneper"]["refusal"] in got["sub1"]["error"]
@@ -266,6 +263,7 @@ def test_oneper_alone_passes_beside_main_refused(corpus_env):
 
 def test_reimport_refused_after_an_importer_is_destroyed(corpus_env):
     status, events = probe(corpus_env, "ia_reimport", "isolated", "beside_main")
+    assert status == 0
     got = results(events)
     assert got["main"]["ok"] and got["sub1"]["ok"] and not got["sub2"]["ok"]
     assert "ia_reimport: stale state" in got["sub2"]["error"]
@@ -273,6 +271,7 @@ def test_reimport_refused_after_an_importer_is_destroyed(corpus_env):
 
 def test_blocked_fails_in_ia_single(corpus_env):
     status, events = probe(corpus_env, "ia_blocked", "isolated", "alone")
+    assert status == 0
     sub = results(events)["sub1"]
     assert sub["failed_module"] == "ia_single"
     assert "ia_single" in sub["error"]
@@ -286,6 +285,7 @@ def test_degraded_loses_its_extension_in_checked_subinterpreters(corpus_env):
     facts = corpus_env.expected["ia-fixture-degraded"]
     for mode in SUB_MODES:
         status, events = probe(corpus_env, "ia_degraded", mode, "beside_main", [speedups])
+        assert status == 0
         got = results(events)
         assert got["main"]["loaded"] == [speedups]
         assert got["sub1"]["ok"] and got["sub2"]["ok"]
