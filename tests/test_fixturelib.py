@@ -13,6 +13,7 @@ import hashlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -372,3 +373,19 @@ def test_static_evidence_fixtures_run(corpus_env):
     )
     done = run_code(corpus_env, code)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def _pytest_without_pythons(ci: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CI=ci, **{fixturelib.ENV_PYTHONS: ""})
+    test = "%s::test_build_extension_is_cached_and_exports_pyinit" % Path(__file__).name
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:interp_audit", "-q", "-rs", test],
+        cwd=Path(__file__).parent, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_no_target_python_skips_locally_and_fails_in_ci():
+    local = _pytest_without_pythons("")
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout
+    ci = _pytest_without_pythons("true")
+    assert ci.returncode == 1 and "no CPython >= 3.12 found" in ci.stdout, ci.stdout
