@@ -100,12 +100,11 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
     ordered = sorted(columns.values(), key=lambda c: (_version_key(c.python.version), c.key))
     versions = [c.python.version for c in ordered]
     for column in ordered:
-        if versions.count(column.python.version) > 1 or column.python.implementation not in ("CPython", ""):
+        if versions.count(column.python.version) > 1 or column.python.implementation.lower() not in ("cpython", ""):
             column.label = interpreter_label(column.python)
-    conflict_keys = {(c.python, normalize_name(c.distribution), c.version) for c in conflicts}
-    for (name, version), row in rows.items():
-        for column in ordered:
-            if (interpreter_label(column.python), name, version) in conflict_keys:
-                row.conflicted.add(column.key)
+    for conflict in conflicts:
+        row = rows.get((normalize_name(conflict.distribution), conflict.version))
+        if row is not None:
+            row.conflicted.add(conflict.column)
     ordered_rows = sorted(rows.values(), key=lambda r: (normalize_name(r.name), _version_key(r.version)))
     return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts))

@@ -22,6 +22,7 @@ class Conflict:
     """Two result files disagree about one distribution on one interpreter."""
 
     python: str  # interpreter label, e.g. "CPython 3.13.0 linux-x86_64"
+    column: tuple[str, str, str]  # (implementation, version, platform): the matrix column it belongs to
     distribution: str
     version: str
     kept: str  # the source whose result is shown
@@ -87,6 +88,7 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
                     conflicts.append(
                         Conflict(
                             python=interpreter_label(run.python),
+                            column=key[:3],
                             distribution=result.name,
                             version=result.version,
                             kept=kept_source,

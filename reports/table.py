@@ -114,14 +114,15 @@ def render(report: ScanReport, console: Optional[Console] = None, conflicts: Seq
     matrix = build(report, conflicts)
     fancy = _fancy(console)
     if not matrix.rows:
-        console.print("No distributions in this report.", markup=False, highlight=False)
+        console.print("No distributions in this report.", markup=False, highlight=False, soft_wrap=True)
     else:
         grid = _table(matrix, fancy)
         if console.is_terminal:
             console.print(grid)
         else:  # pipes and files get the whole table, not one squeezed to 80 columns
             _wide(console, grid).print(grid)
-        console.print(LEGEND_FANCY if fancy else LEGEND_PLAIN, style="dim" if fancy else None, markup=False, highlight=False)
+        legend = LEGEND_FANCY if fancy else LEGEND_PLAIN
+        console.print(legend, style="dim" if fancy else None, markup=False, highlight=False, soft_wrap=True)
     for conflict in matrix.conflicts:
         console.print(
             f"conflict: {conflict.distribution} {conflict.version} on {conflict.python}: "
@@ -129,9 +130,10 @@ def render(report: ScanReport, console: Optional[Console] = None, conflicts: Seq
             style="yellow" if fancy else None,
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
     for line in summary_lines(matrix):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def render_text(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:

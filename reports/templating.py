@@ -1,0 +1,78 @@
+"""The jinja2 environment shared by the HTML report and the website (autoescaping always on)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from interp_audit.model import FLAGS, MODES, TIERS, to_dict
+from interp_audit.reports.status import blocked_chain, culprit_of, mode_status
+
+SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "💥", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
+STATUS_TEXT = {
+    "ok": "works",
+    "fail": "fails",
+    "crash": "crashed",
+    "inferred-ok": "works (inferred, not run)",
+    "inferred-fail": "fails (inferred, not run)",
+    "not-run": "not run",
+}
+STATUS_RANK = {status: rank for rank, status in enumerate(SYMBOLS)}
+MODE_TITLES = {
+    "isolated": "isolated (own GIL)",
+    "shared-gil": "isolated, shared GIL",
+    "legacy": "legacy",
+    "main": "main interpreter",
+}
+TIER_TEXT = {
+    "own-gil": "works in isolated sub-interpreters with their own GIL (PEP 684)",
+    "shared-gil": "works in sub-interpreters only when they share the main GIL",
+    "legacy-only": "works only in legacy (non-isolated) sub-interpreters",
+    "main-only": "works only in the main interpreter",
+    "broken": "does not import even in the main interpreter",
+}
+FLAG_TEXT = {
+    "one-per-process": "loads in only one interpreter per process",
+    "degraded": "imports in sub-interpreters but its extension modules do not load there (pure-Python fallback)",
+    "crashed": "importing it crashed or hung a process",
+    "blocked-by": "fails because a dependency refuses sub-interpreters",
+    "smoke-failed": "imports, but its smoke checks fail",
+}
+
+
+def _asset(name: str) -> Markup:
+    """A file of ``static/`` to inline in a page (our own CSS/JS, trusted)."""
+    return Markup(resources.files("interp_audit.reports").joinpath("static", name).read_text(encoding="utf-8"))
+
+
+def _pretty_json(value: Any) -> str:
+    return json.dumps(to_dict(value), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=None)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("interp_audit.reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        MODES=MODES, TIERS=TIERS, FLAGS=FLAGS, SYMBOLS=SYMBOLS, STATUS_TEXT=STATUS_TEXT, STATUS_RANK=STATUS_RANK,
+        MODE_TITLES=MODE_TITLES, TIER_TEXT=TIER_TEXT, FLAG_TEXT=FLAG_TEXT,
+        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain,
+        css=_asset("report.css"), js=_asset("report.js"),
+    )
+    env.filters["pretty_json"] = _pretty_json
+    env.filters["tier_rank"] = lambda tier: TIERS.index(tier) if tier in TIERS else len(TIERS)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
