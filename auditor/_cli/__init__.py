@@ -3,7 +3,7 @@
 import click
 
 from interp_audit import __version__
-from interp_audit._cli import explain, rules, scan
+from interp_audit._cli import check, explain, rules, scan
 
 EPILOG = """\b
 Exit codes:
@@ -26,5 +26,5 @@ def main() -> None:
     """
 
 
-for _module in (scan, rules, explain):
+for _module in (scan, check, rules, explain):
     main.add_command(_module.command)

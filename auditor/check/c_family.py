@@ -657,9 +657,10 @@ class _Analysis:
     def _comments(self, nodes: list[tree_sitter.Node]) -> list[Comment]:
         comments = []
         for node in nodes:
-            row, col = node.start_point
-            line = self.lines[row] if row < len(self.lines) else b""
-            comments.append(Comment(row + 1, node.end_point[0] + 1, _text(node), alone=not line[:col].strip()))
+            (row, col), (end_row, end_col) = node.start_point, node.end_point
+            before = self.lines[row][:col] if row < len(self.lines) else b""
+            after = self.lines[end_row][end_col:] if end_row < len(self.lines) else b""
+            comments.append(Comment(row + 1, end_row + 1, _text(node), alone=not before.strip() and not after.strip()))
         return comments
 
     def noncode_lines(self, comments: list[Comment]) -> frozenset[int]:
@@ -672,6 +673,8 @@ class _Analysis:
 
 class CFamilyChecker(SourceChecker):
     """C or C++ through tree-sitter; ``.h`` headers fall back to C++ when that parses better."""
+
+    codes = ("IA101", "IA102", "IA103", "IA104", "IA105", "IA201", "IA202", "IA203", "IA204")
 
     def __init__(self, language: str, suffixes: tuple[str, ...]) -> None:
         self.language = language

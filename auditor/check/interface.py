@@ -47,7 +47,7 @@ class Comment:
     line: int
     end_line: int
     text: str
-    alone: bool  # nothing but whitespace before it on its first line
+    alone: bool  # no code shares its lines
 
 
 @dataclass
@@ -82,6 +82,8 @@ class SourceChecker(ABC):
     language: str
     #: File name endings this checker reads, with their dots.
     suffixes: tuple[str, ...]
+    #: Every rule code this checker can report.
+    codes: tuple[str, ...]
 
     @abstractmethod
     def check(self, source: bytes, path: str) -> FileResult:
@@ -98,4 +100,6 @@ class CheckReport:
     lines: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message): could not be checked
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message): checked, with parse trouble
     config_path: Optional[str] = None  # the pyproject.toml whose [tool.interp-audit] applied
+    codes: list[str] = field(default_factory=list)  # the enabled rule codes the checkers can report
