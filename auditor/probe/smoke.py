@@ -680,14 +680,15 @@ def check_static_types(probe):
 
 
 def _transport():
-    """The best cross-interpreter channel of this Python, and a new channel id."""
+    """The best cross-interpreter channel of this Python: (name, id, the object keeping it open)."""
     try:
         import _interpqueues
 
         try:
-            return "_interpqueues", _interpqueues.create(0, 0, 1)
+            queue = _interpqueues.create(0, 0, 1)  # maxsize, format, unbound-item policy (3.13)
         except TypeError:
-            return "_interpqueues", _interpqueues.create(0, 0)
+            queue = _interpqueues.create(0, 0)
+        return "_interpqueues", queue, queue
     except ImportError:
         pass
     for name in ("_interpchannels", "_xxinterpchannels"):
@@ -695,14 +696,15 @@ def _transport():
             channels = __import__(name)
         except ImportError:
             continue
-        return name, int(channels.create())
-    return "relay", None
+        channel = channels.create()  # the channel lives as long as this object
+        return name, int(channel), channel
+    return "relay", None, None
 
 
 def check_cross_interpreter(probe):
     """Send the package's objects from one live interpreter to another."""
     request = probe.request
-    transport, channel = _transport()
+    transport, channel, keep_open = _transport()
     sender, receiver = probe.member(), probe.member()
     setup = sender.call(_workload(request, request["snippets"], keep=True))
     args = {"imports": list(request["import_names"]), "tops": _tops(request), "transport": transport,
@@ -712,6 +714,7 @@ def check_cross_interpreter(probe):
     if sent["ok"] and sent["items"]:
         received = receiver.call(_task(CROSS_RECEIVE_TASK, dict(args, items=sent["items"], relay=sent["relay"])))
     probe.close_all()
+    del keep_open
     items = []
     for index, item in enumerate(sent.get("items", [])):
         outcome = (received.get("outcomes") or [{}] * (index + 1))[index] if received["ok"] else {
@@ -771,6 +774,9 @@ CHECKS = {
 
 
 def main(argv):
+    import faulthandler
+
+    faulthandler.enable()  # a crash leaves the stacks of every thread in the output tail
     request = ast.literal_eval(argv[1])
     probe = Probe(request, int(argv[2]))
     if probe.interpreters is not None:

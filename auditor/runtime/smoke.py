@@ -12,11 +12,7 @@ whether it costs the distribution its ``own-gil`` tier.
 from __future__ import annotations
 
 import ast
-import os
-import select
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,6 +21,7 @@ from typing import Any, Iterable, Optional, Union
 
 from ..model import Crash, to_dict
 from ..smoke_config import Snippet
+from .worker import ProbeRun, run_probe
 
 PROBE = Path(__file__).resolve().parent.parent / "probe" / "smoke.py"
 
@@ -54,17 +51,12 @@ class WorkerRun:
         return [e for e in self.events if e.get("event") == "result" and e.get("check") == check]
 
 
-def _signal_name(returncode: int) -> Optional[str]:
-    if returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return "signal %d" % -returncode
-
-
 def open_steps(events: Iterable[dict]) -> list[tuple[str, str, str]]:
-    """``(where, kind, name)`` of every ``begin`` without its ``end``, oldest first."""
+    """``(where, kind, name)`` of every ``begin`` without its ``end``, oldest first.
+
+    ``kind`` is ``module`` (an import in progress) or ``step`` (a snippet, a
+    touched attribute, an interpreter being destroyed...).
+    """
     still: list[tuple[str, str, str]] = []
     for event in events:
         kind = "module" if "module" in event else "step" if "step" in event else None
@@ -78,91 +70,43 @@ def open_steps(events: Iterable[dict]) -> list[tuple[str, str, str]]:
     return still
 
 
-def _describe_crash(events: list[dict], returncode: Optional[int], timeout: bool, stderr: str) -> tuple[Crash, list[str]]:
-    still = open_steps(events)
+def _describe_crash(probe: ProbeRun, hang: bool) -> tuple[Crash, list[str]]:
+    still = open_steps(probe.events)
     culprit, is_stdlib = None, False
     if still:
         _, kind, name = still[-1]
         culprit = name
         is_stdlib = kind == "module" and name.split(".")[0] in getattr(sys, "stdlib_module_names", ())
-    elif any(e.get("event") == "done" for e in events):
+    elif any(e.get("event") == "done" for e in probe.events):
         culprit = "interpreter finalization"
     crash = Crash(
-        signal=_signal_name(returncode) if returncode is not None else None,
-        returncode=returncode,
-        timeout=timeout,
+        signal=probe.signal,
+        returncode=probe.returncode,
+        timeout=probe.timed_out or hang,
         culprit=culprit,
         culprit_is_stdlib=is_stdlib,
-        stderr_tail=stderr[-STDERR_TAIL:],
+        stderr_tail=probe.output_tail[-STDERR_TAIL:],
     )
     return crash, ["%s: %s %s" % step for step in still]
 
 
 def run_worker(python: str, request: dict, timeout: float) -> WorkerRun:
-    """Run the smoke probe once in a child of ``python``; never raises for a bad child."""
-    read_fd, write_fd = os.pipe()
-    started = time.monotonic()
-    command = [python, "-X", "faulthandler", "-P", str(PROBE), repr(request), str(write_fd)]
+    """Run the smoke probe once in a fresh process of ``python``; never raises."""
     try:
-        child = subprocess.Popen(
-            command, pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, start_new_session=True,
-        )
+        probe = run_probe(python, PROBE, request, timeout)
     except OSError as exc:
-        os.close(read_fd)
-        os.close(write_fd)
         return WorkerRun(error="cannot start %s: %s" % (python, exc))
-    os.close(write_fd)
-    data, timed_out = b"", False
-    stderr_fd = child.stderr.fileno()
-    stderr = b""
-    streams = [read_fd, stderr_fd]
-    deadline = started + timeout
-    while streams:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            break
-        ready, _, _ = select.select(streams, [], [], left)
-        for fd in ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                streams.remove(fd)
-            elif fd == read_fd:
-                data += chunk
-            else:
-                stderr += chunk
-    if timed_out:
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    returncode = child.wait()
-    os.close(read_fd)
-    child.stderr.close()
-    run = WorkerRun(events=_parse(data), seconds=time.monotonic() - started)
-    text = stderr.decode("utf-8", "replace")
+    run = WorkerRun(events=probe.events, seconds=probe.seconds)
     for event in run.events:
         if event.get("event") == "unsupported":
             run.unsupported = event.get("reason")
     hang = any(e.get("event") == "hang" for e in run.events)
-    if timed_out or hang or returncode < 0:
-        run.crash, run.open_steps = _describe_crash(run.events, None if timed_out else returncode, timed_out or hang, text)
-    elif returncode != 0:
-        run.error = "the smoke probe exited with status %d: %s" % (returncode, text.strip()[-STDERR_TAIL:])
+    if probe.timed_out or hang or (probe.returncode or 0) < 0:
+        run.crash, run.open_steps = _describe_crash(probe, hang)
+    elif probe.returncode != 0:
+        run.error = "the smoke probe exited with status %s: %s" % (
+            probe.returncode, probe.output_tail.strip()[-STDERR_TAIL:])
     return run
-
-
-def _parse(data: bytes) -> list[dict]:
-    events = []
-    for line in data.decode("utf-8", "replace").splitlines():
-        try:
-            event = ast.literal_eval(line)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue  # a line cut by the crash
-        if isinstance(event, dict):
-            events.append(event)
-    return events
 
 
 SnippetLike = Union[Snippet, str, dict]
@@ -266,7 +210,8 @@ class _Runner:
         for event in rounds:
             for member in event["members"]:
                 if not member["ok"]:
-                    result["errors"].append({"where": member["where"], "error": member["error"]})
+                    result["errors"].append({"round": event["round"], "where": member["where"],
+                                             "error": member["error"]})
                 for name, outputs in member.get("results", {}).items():
                     values.setdefault(name, {}).setdefault(repr(outputs), []).append(member["where"])
         for name, seen in sorted(values.items()):
@@ -427,10 +372,41 @@ def run_smoke(
             report[check] = getattr(runner, check)(chosen)
         else:
             report[check] = getattr(runner, check)()
+    _explain_parallel(report)
     report["failed_checks"] = [c for c in FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")]
     report["ok"] = not report["failed_checks"]
     report["seconds"] = round(time.monotonic() - started, 3)
     return report
+
+
+def _explain_parallel(report: dict) -> None:
+    """Mark parallel errors and differences that other checks already explain.
+
+    An error that a single interpreter also shows (generic walk, snippets), a
+    later round failing like the re-import check, or results drifting like a
+    re-import state leak are not concurrency problems: each gets
+    ``explained_by`` naming that check, and the parallel check fails only on
+    what is left.
+    """
+    parallel, reimport = report["parallel"], report["reimport"]
+    if parallel.get("status") != "failed":
+        return
+    alone = {i.get("error") for i in report["snippets"].get("items", []) if i.get("error")}
+    alone |= {i.get("error") for i in report["generic"].get("failed", [])}
+    after_destroy = {f["error"] for f in reimport.get("failures", [])}
+    leaking = {leak["snippet"] for leak in reimport.get("state_leaks", [])}
+    for error in parallel["errors"]:
+        if error["error"] in alone:
+            error["explained_by"] = "snippets"
+        elif error["error"] in after_destroy and error["round"] > 1:
+            error["explained_by"] = "reimport"
+    for difference in parallel["different_results"]:
+        if difference["snippet"] in leaking:
+            difference["explained_by"] = "reimport"
+    left = [e for e in parallel["errors"] + parallel["different_results"] if "explained_by" not in e]
+    if not left:
+        parallel.update(status="passed", ok=True,
+                        note="every error or difference also shows without concurrency (see explained_by)")
 
 
 _REASONS = {

@@ -1,0 +1,319 @@
+"""IA31x: what the behavioural smoke checks saw after the import succeeded.
+
+The facts come from ``DistributionResult.smoke`` (see ``docs/smoke.md``):
+one entry per check (``generic``, ``snippets``, ``parallel``, ``reimport``,
+``static_types``, ``cross_interpreter``, ``cost``), each with a ``status``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from interp_audit.model import DistributionResult, Finding
+from interp_audit.rules import facts, references as ref
+from interp_audit.rules.interface import Rule, RuleContext
+
+MODE_WORDS = {
+    "isolated": "isolated (own-GIL) sub-interpreters",
+    "shared-gil": "shared-GIL sub-interpreters",
+    "legacy": "legacy sub-interpreters",
+    "main": "the main interpreter",
+}
+
+#: Checks besides the walk and the snippets whose crash IA310 reports (parallel and
+#: re-import crashes have their own rules).
+CRASH_AS_SMOKE_FAILURE = ("static_types", "cross_interpreter", "cost")
+
+#: IA315 fires when one extra interpreter costs at least this much for the package alone.
+HEAVY_IMPORT_KIB = 32 * 1024
+HEAVY_IMPORT_SECONDS = 0.5
+
+
+def _check(dist: DistributionResult, name: str) -> dict[str, Any]:
+    value = (dist.smoke or {}).get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _where(dist: DistributionResult) -> str:
+    mode = (dist.smoke or {}).get("mode", "isolated")
+    return MODE_WORDS.get(mode, "%s interpreters" % mode)
+
+
+def _isolated(dist: DistributionResult) -> bool:
+    return (dist.smoke or {}).get("mode") == "isolated"
+
+
+def _crash_text(crash: Optional[dict]) -> str:
+    """``crashed with SIGSEGV in snippet numpy-sum`` from a smoke crash dict."""
+    if not crash:
+        return "crashed"
+    if crash.get("timeout"):
+        how = "hung (timed out)"
+    elif crash.get("signal"):
+        how = "crashed with %s" % crash["signal"]
+    elif crash.get("returncode") is not None:
+        how = "exited with code %s" % crash["returncode"]
+    else:
+        how = "crashed"
+    return how + (" in %s" % crash["culprit"] if crash.get("culprit") else "")
+
+
+def _crash_detail(crash: Optional[dict]) -> Optional[str]:
+    if not crash:
+        return None
+    parts = []
+    if crash.get("open_steps"):
+        parts.append("in progress: " + facts.name_list(crash["open_steps"]))
+    if crash.get("stderr_tail"):
+        parts.append(crash["stderr_tail"].strip()[-500:])
+    return "\n".join(parts) or None
+
+
+class SmokeFailed(Rule):
+    code = "IA310"
+    name = "smoke-failed"
+    severity = "high"
+    message = "{dist} imports but fails a smoke check in {where}: {what}"
+    rationale = (
+        "Importing is only the first bar. After the import succeeded, the smoke checks walked the "
+        "package's submodules, touched their public attributes and ran its smoke snippets in a "
+        "fresh sub-interpreter; something that works in the main interpreter failed or crashed "
+        "there. Code that uses the package from sub-interpreters will hit the same failure."
+    )
+    remediation = (
+        "Reproduce it with the snippet or module shown (interp-audit prints the error and, for a "
+        "crash, the step in progress). Typical causes: a submodule that loads a single-phase "
+        "extension lazily, state cached at import time in C globals, or APIs that assume the main "
+        "interpreter (signals, atexit, os.fork). Until fixed, keep the package in the main "
+        "interpreter or in the tier the verdict gives."
+    )
+    references = (ref.PEP_684, ref.HOWTO_ISOLATING)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        severity = None if _isolated(dist) else "medium"
+        generic = _check(dist, "generic")
+        for item in generic.get("failed", []):
+            target = item["module"] + ("." + item["attribute"] if item.get("attribute") else "")
+            what = "%s %s: %s" % ("touching" if item.get("attribute") else "importing", target,
+                                  facts.one_line(item.get("error")))
+            yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity=severity)
+        if generic.get("status") == "crashed":
+            crash = generic.get("crash")
+            yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
+                               what="walking the submodules " + _crash_text(crash),
+                               detail=_crash_detail(crash), severity=severity)
+        for item in _check(dist, "snippets").get("items", []):
+            if item.get("crash"):
+                what = "snippet %s %s" % (item["name"], _crash_text(item["crash"]))
+                detail = _crash_detail(item["crash"])
+            elif item.get("ok") is False and not item.get("fails_in_main_too"):
+                what = "snippet %s raised %s" % (item["name"], facts.one_line(item.get("error")))
+                detail = "snippet from %s" % item.get("source")
+            else:
+                continue
+            yield self.finding(dist.name, None, where=_where(dist), what=what, detail=detail, severity=severity)
+        for name in CRASH_AS_SMOKE_FAILURE:
+            result = _check(dist, name)
+            if result.get("status") == "crashed":
+                crash = result.get("crash")
+                yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
+                                   what="the %s check %s" % (name.replace("_", "-"), _crash_text(crash)),
+                                   detail=_crash_detail(crash), severity=severity)
+
+
+class ParallelFailure(Rule):
+    code = "IA311"
+    name = "parallel-failure"
+    severity = "critical"
+    message = "{dist} {how} when {count} {where} use it at the same time"
+    rationale = (
+        "Several interpreters imported the package and ran its smoke workload at the same moment, "
+        "one thread each. With a per-interpreter GIL they really run in parallel, so C code that "
+        "relied on the GIL to protect process-wide state (static variables, caches, non-reentrant "
+        "libraries) races: it crashes, deadlocks, raises only under load, or returns results that "
+        "depend on what the other interpreters do."
+    )
+    remediation = (
+        "Move the shared C state into module state (PEP 630), or protect it with a real lock "
+        "(PyMutex on 3.13+, a platform mutex before). If the underlying library is not thread-safe, "
+        "declare Py_MOD_PER_INTERPRETER_GIL_SUPPORTED only once every call into it is serialised. "
+        "Until fixed, do not use the package from several own-GIL interpreters at once."
+    )
+    references = (ref.PEP_684, ref.HOWTO_ISOLATING, ref.HOWTO_FREE_THREADING)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        parallel = _check(dist, "parallel")
+        status = parallel.get("status")
+        if status not in ("failed", "crashed"):
+            return
+        count = parallel.get("interpreters", "several")
+        severity = None if _isolated(dist) else "high"
+        if status == "crashed":
+            crash = parallel.get("crash") or {}
+            how = "deadlocks (timed out)" if crash.get("timeout") else _crash_text(crash)
+            yield self.finding(dist.name, crash.get("culprit"), how=how, count=count, where=_where(dist),
+                               detail=_crash_detail(crash), severity=severity)
+            return
+        errors = [e for e in parallel.get("errors", []) if "explained_by" not in e]
+        if errors:
+            texts = sorted({facts.one_line(e["error"]) for e in errors})
+            yield self.finding(dist.name, None, how="raises %s" % "; ".join(texts[:3]), count=count,
+                               where=_where(dist), severity="high" if _isolated(dist) else "medium",
+                               detail="in %s" % facts.name_list([e["where"] for e in errors]))
+        for difference in parallel.get("different_results", []):
+            if "explained_by" in difference:
+                continue
+            variants = difference.get("variants", [])
+            detail = "; ".join("%s in %s" % (v["results"], facts.name_list(v["where"])) for v in variants)
+            yield self.finding(dist.name, None, how="gives different results for %s" % difference["snippet"],
+                               count=count, where=_where(dist), detail=detail,
+                               severity="high" if _isolated(dist) else "medium")
+
+
+class ReimportFailure(Rule):
+    code = "IA312"
+    name = "reimport-failure"
+    severity = "high"
+    message = "{dist} {how} once an interpreter that used it was destroyed"
+    rationale = (
+        "An interpreter was created, the package imported and exercised, the interpreter destroyed, "
+        "and the cycle repeated. The first cycle worked and a later one did not: the module's "
+        "finalisation (m_free, m_clear, atexit hooks) leaves process-wide state behind that the "
+        "next initialisation trips over. Interpreter pools create and destroy interpreters all the "
+        "time, so this breaks them after the first recycle."
+    )
+    remediation = (
+        "Check the extension's exec and free functions: every process-wide pointer freed in m_free "
+        "must be reset, and one-time initialisation must not assume it runs only once per process. "
+        "Better, keep the state in module state so that each interpreter initialises its own."
+    )
+    references = (ref.PEP_489, ref.PEP_630, ref.CAPI_MODULE_STATE)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        reimport = _check(dist, "reimport")
+        if reimport.get("status") == "crashed":
+            crash = reimport.get("crash") or {}
+            how = "%s in cycle %s" % (_crash_text(crash), reimport.get("crashed_in_round", "?"))
+            yield self.finding(dist.name, crash.get("culprit"), how=how, detail=_crash_detail(crash))
+            return
+        failures = reimport.get("failures", [])
+        if reimport.get("status") == "failed" and failures:
+            first = failures[0]
+            how = "fails in cycle %s with %s" % (first["index"], facts.one_line(first["error"]))
+            cycles = ", ".join(str(f["index"]) for f in failures)
+            yield self.finding(dist.name, None, how=how,
+                               detail="failed cycles: %s of %s" % (cycles, reimport.get("rounds")))
+
+
+class StateLeaksBetweenInterpreters(Rule):
+    code = "IA316"
+    name = "state-leaks-between-interpreters"
+    severity = "high"
+    message = "{dist} keeps state across interpreters: snippet {snippet} gives {results} in successive fresh interpreters"
+    rationale = (
+        "The same snippet, run in a fresh interpreter each time, returned a different result in a "
+        "later interpreter: something one interpreter did is visible to the next. That is state "
+        "in C globals (or another process-wide place) instead of module state, which also means "
+        "interpreters running at the same time see and overwrite each other's values."
+    )
+    remediation = (
+        "Move the state into module state (PyModule_GetState, PEP 630) so that every interpreter "
+        "has its own copy; a value that really must be process-wide needs a lock and must hold "
+        "no Python objects."
+    )
+    references = (ref.PEP_630, ref.HOWTO_ISOLATING, ref.CAPI_MODULE_STATE)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        for leak in _check(dist, "reimport").get("state_leaks", []):
+            yield self.finding(dist.name, None, snippet=leak["snippet"],
+                               results=" then ".join(str(r) for r in leak["results"]),
+                               severity=None if _isolated(dist) else "medium")
+
+
+class SharedStaticTypes(Rule):
+    code = "IA313"
+    name = "shared-static-types"
+    severity = "high"
+    message = "{module} shares {types} between interpreters (static type objects: process-global state)"
+    rationale = (
+        "The same type object (same identity) was found in two live interpreters. It is a static "
+        "PyTypeObject, shared by every interpreter of the process: its reference count, "
+        "attribute cache and __dict__ are touched by all of them, without a common GIL under "
+        "PEP 684, and its methods cannot find per-interpreter module state."
+    )
+    remediation = (
+        "Create the types per module with PyType_FromModuleAndSpec in the module's exec slot and "
+        "store them in module state; look the module up with PyType_GetModuleByDef. Cython, "
+        "pybind11 and nanobind have their own switches; see the framework rules IA4xx."
+    )
+    references = (ref.PEP_630, ref.CAPI_TYPE_FROM_SPEC, ref.CAPI_GET_MODULE_BY_DEF, ref.HOWTO_ISOLATING)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        by_module: dict[str, list[str]] = {}
+        for shared in _check(dist, "static_types").get("shared", []):
+            by_module.setdefault(shared["module"], []).append(shared["type"])
+        for module, types in sorted(by_module.items()):
+            yield self.finding(dist.name, module, types=facts.name_list(types),
+                               severity=None if _isolated(dist) else "low")
+
+
+class ObjectsCannotCross(Rule):
+    code = "IA314"
+    name = "objects-cannot-cross"
+    severity = "info"
+    message = "{dist}: {what} ({kind}) cannot be passed to another interpreter: {why}"
+    rationale = (
+        "Sub-interpreters share no objects; data crosses by pickling through a cross-interpreter "
+        "queue, or, for buffers, by sharing the memory (memoryview through a queue on 3.13+). "
+        "An object that can do neither must be rebuilt in every interpreter from plain data."
+    )
+    remediation = (
+        "Send plain data (bytes, str, numbers, tuples) or a pickle instead. Package authors can "
+        "make the type picklable (__reduce__) or expose its data through the buffer protocol."
+    )
+    references = (ref.PEP_734,)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        cross = _check(dist, "cross_interpreter")
+        for item in cross.get("objects", []):
+            if item.get("crosses"):
+                continue
+            why = "pickle: %s; buffer: %s" % (item.get("pickle"), item.get("buffer"))
+            yield self.finding(dist.name, None, what=item["source"], kind=item["type"], why=why,
+                               detail="mechanism: %s" % cross.get("mechanism"))
+
+
+class HeavyInterpreterCost(Rule):
+    code = "IA315"
+    name = "heavy-interpreter-cost"
+    severity = "info"
+    message = "each extra interpreter that imports {dist} costs about {kib} KiB of memory and {seconds} s"
+    rationale = (
+        "Every sub-interpreter imports its own copy of the package's modules. The cost check "
+        "measured the import time and resident-memory growth of each extra interpreter (median "
+        "of several); this one is heavy enough to matter when sizing an interpreter pool."
+    )
+    remediation = (
+        "Size interpreter pools with these figures, reuse interpreters instead of creating one per "
+        "task, and import heavy optional submodules lazily."
+    )
+    references = (ref.PEP_734,)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        cost = _check(dist, "cost")
+        if cost.get("status") != "passed":
+            return
+        package_kib = cost.get("import_rss_kib_median") or 0
+        seconds = cost.get("import_seconds_median") or 0
+        if package_kib >= HEAVY_IMPORT_KIB or seconds >= HEAVY_IMPORT_SECONDS:
+            yield self.finding(dist.name, None, kib=int(cost.get("rss_growth_kib_median") or 0),
+                               seconds="%.2f" % seconds,
+                               detail="package alone: %d KiB; a bare interpreter: %d KiB"
+                               % (package_kib, cost.get("interpreter_rss_kib_median") or 0))
