@@ -1,0 +1,244 @@
+"""ELF reader (Linux, the BSDs): headers and symbol tables only, nothing is loaded.
+
+pyelftools parses the ELF and section headers; the symbol tables and string
+searches then work on a memory map of the file with :mod:`struct`, which is
+what makes a whole environment readable faster than one ``nm -D`` per file.
+Only ``.dynsym``/``.dynstr``, ``.symtab``/``.strtab`` (when not stripped),
+``.comment`` and the ``.rodata`` sections are touched.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from typing import Sequence
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from interp_audit.static.interface import BinaryFacts, BinaryReader, DataObject
+
+#: Most bytes of read-only data searched for anchors, per section.
+RODATA_SCAN_LIMIT = 32 * 1024 * 1024
+#: Most strings kept per anchor.
+MAX_HITS_PER_ANCHOR = 4
+#: Most characters kept on each side of an anchor hit.
+STRING_CONTEXT = 120
+
+_MACHINES = {
+    "EM_X86_64": "x86_64",
+    "EM_386": "x86",
+    "EM_AARCH64": "aarch64",
+    "EM_ARM": "arm",
+    "EM_PPC64": "ppc64",
+    "EM_PPC": "ppc",
+    "EM_S390": "s390x",
+    "EM_RISCV": "riscv",
+    "EM_MIPS": "mips",
+    "EM_LOONGARCH": "loongarch64",
+}
+
+_SHN_UNDEF = 0
+_SHN_LORESERVE = 0xFF00
+_STB_LOCAL, _STB_GLOBAL, _STB_WEAK, _STB_GNU_UNIQUE = 0, 1, 2, 10
+_STT_OBJECT, _STT_TLS = 1, 6
+_SHF_WRITE, _SHF_ALLOC = 0x1, 0x2
+_SHT_NOBITS = 8
+
+
+class _Section:
+    __slots__ = ("index", "name", "offset", "size", "type", "flags", "link", "entsize")
+
+    def __init__(self, index: int, name: str, header) -> None:
+        self.index = index
+        self.name = name
+        self.offset = header["sh_offset"]
+        self.size = header["sh_size"]
+        self.type = header["sh_type"]
+        self.flags = header["sh_flags"]
+        self.link = header["sh_link"]
+        self.entsize = header["sh_entsize"]
+
+    @property
+    def nobits(self) -> bool:
+        return self.type == "SHT_NOBITS" or self.type == _SHT_NOBITS
+
+
+def _is_writable_data(section: _Section) -> bool:
+    """``.data``/``.bss`` and their ``-fdata-sections`` pieces, not RELRO data."""
+    name = section.name
+    if not (section.flags & _SHF_WRITE and section.flags & _SHF_ALLOC):
+        return False
+    if name.startswith(".data.rel.ro"):
+        return False
+    return name in (".data", ".bss") or name.startswith((".data.", ".bss."))
+
+
+def _machine(elf: ELFFile) -> str:
+    raw = elf["e_machine"]
+    name = _MACHINES.get(raw, str(raw).removeprefix("EM_").lower())
+    if name == "ppc64" and elf.little_endian:
+        return "ppc64le"
+    if name == "riscv":
+        return "riscv64" if elf.elfclass == 64 else "riscv32"
+    return name
+
+
+def _cstring(table: bytes, offset: int) -> str:
+    end = table.find(b"\0", offset)
+    if end < 0:
+        end = len(table)
+    return table[offset:end].decode("utf-8", "replace")
+
+
+def _printable_run(view: mmap.mmap, start: int, end: int, hit: int, length: int) -> str:
+    """The printable text around a hit, cut at NUL or control bytes."""
+    lo = max(start, hit - STRING_CONTEXT)
+    hi = min(end, hit + length + STRING_CONTEXT)
+    chunk = view[lo:hi]
+    pos = hit - lo
+    left = pos
+    while left > 0 and 32 <= chunk[left - 1] < 127:
+        left -= 1
+    right = pos + length
+    while right < len(chunk) and 32 <= chunk[right] < 127:
+        right += 1
+    return chunk[left:right].decode("ascii", "replace")
+
+
+class ElfReader(BinaryReader):
+    """Reads ELF shared objects with pyelftools plus direct table parsing."""
+
+    format = "elf"
+
+    def matches(self, magic: bytes) -> bool:
+        return magic[:4] == b"\x7fELF"
+
+    def read(self, path: str, anchors: Sequence[bytes] = ()) -> BinaryFacts:
+        facts = BinaryFacts(path=path, format=self.format)
+        try:
+            with open(path, "rb") as stream:
+                facts.file_size = os.fstat(stream.fileno()).st_size
+                if facts.file_size == 0:
+                    facts.error = "empty file"
+                    return facts
+                self._read(stream, facts, anchors)
+        except (ELFError, struct.error, ValueError, IndexError, KeyError, TypeError) as exc:
+            facts.error = f"corrupt or truncated ELF file: {exc or type(exc).__name__}"
+        except OSError as exc:
+            facts.error = f"cannot read: {exc.strerror or exc}"
+        return facts
+
+    # -- the reading itself -------------------------------------------------
+
+    def _read(self, stream, facts: BinaryFacts, anchors: Sequence[bytes]) -> None:
+        elf = ELFFile(stream)
+        facts.machine = _machine(elf)
+        facts.bits = elf.elfclass
+        if elf["e_shoff"] + elf["e_shnum"] * elf["e_shentsize"] > facts.file_size:
+            facts.error = "truncated: the section headers lie past the end of the file"
+            return
+        sections = [_Section(i, s.name, s.header) for i, s in enumerate(elf.iter_sections())]
+        if not sections:
+            facts.error = "no section headers"
+            return
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            for section in sections:
+                if not section.nobits and section.offset + section.size > len(view):
+                    facts.error = f"truncated: section {section.name} ends past the end of the file"
+                    return
+            self._read_sections(elf, view, sections, facts, anchors)
+
+    def _read_sections(self, elf, view, sections, facts: BinaryFacts, anchors) -> None:
+        by_name = {s.name: s for s in sections}
+        writable = {s.index: s for s in sections if _is_writable_data(s)}
+        facts.writable_sections = {s.name: s.size for s in writable.values()}
+        facts.writable_data_bytes = sum(facts.writable_sections.values())
+        fmt = ("<" if elf.little_endian else ">") + ("IBBHQQ" if elf.elfclass == 64 else "IIIBBH")
+        entsize = struct.calcsize(fmt)
+
+        objects: dict[str, DataObject] = {}
+        dynsym = by_name.get(".dynsym")
+        if dynsym is not None:
+            exported, imported = set(), set()
+            for name, info, shndx, size in _symbols(view, dynsym, sections, fmt, entsize, elf.elfclass):
+                if not name:
+                    continue
+                if shndx == _SHN_UNDEF:
+                    imported.add(name)
+                    continue
+                bind = info >> 4
+                if bind in (_STB_GLOBAL, _STB_WEAK, _STB_GNU_UNIQUE):
+                    exported.add(name)
+                    if shndx in writable and (info & 0xF) in (_STT_OBJECT, _STT_TLS):
+                        objects[name] = DataObject(name, size, writable[shndx].name, exported=True)
+            facts.exported = frozenset(exported)
+            facts.imported = frozenset(imported)
+
+        symtab = by_name.get(".symtab")
+        facts.stripped = symtab is None
+        if symtab is not None:
+            for name, info, shndx, size in _symbols(
+                view, symtab, sections, fmt, entsize, elf.elfclass, only_sections=writable
+            ):
+                if name and name not in objects and (info & 0xF) in (_STT_OBJECT, _STT_TLS):
+                    objects[name] = DataObject(name, size, writable[shndx].name)
+        facts.data_objects = sorted(objects.values(), key=lambda o: (-o.size, o.name))
+
+        comment = by_name.get(".comment")
+        if comment is not None and not comment.nobits:
+            raw = view[comment.offset : comment.offset + min(comment.size, 4096)]
+            facts.comment = [t.decode("utf-8", "replace") for t in dict.fromkeys(raw.split(b"\0")) if t][:20]
+        if anchors:
+            rodata = [s for s in sections if s.name.startswith(".rodata") and not s.nobits]
+            facts.strings = _find_strings(view, rodata, anchors)
+
+
+def _symbols(view, table: _Section, sections, fmt: str, entsize: int, elfclass: int, only_sections=None):
+    """Yield (name, st_info, st_shndx, st_size) from a symbol table section.
+
+    With ``only_sections`` (a dict keyed by section index) other symbols are
+    skipped before their name is decoded: a full symbol table can be large.
+    """
+    if table.entsize and table.entsize != entsize:
+        raise ValueError(f"{table.name} has entries of {table.entsize} bytes, expected {entsize}")
+    if not 0 < table.link < len(sections):
+        raise ValueError(f"{table.name} names no string table")
+    strtab = sections[table.link]
+    names = view[strtab.offset : strtab.offset + strtab.size]
+    count = table.size // entsize
+    data = view[table.offset : table.offset + count * entsize]
+    if elfclass == 64:
+        for st_name, info, _other, shndx, _value, size in struct.iter_unpack(fmt, data):
+            if only_sections is not None and shndx not in only_sections:
+                continue
+            yield (_cstring(names, st_name) if st_name else ""), info, shndx, size
+    else:
+        for st_name, _value, size, info, _other, shndx in struct.iter_unpack(fmt, data):
+            if only_sections is not None and shndx not in only_sections:
+                continue
+            yield (_cstring(names, st_name) if st_name else ""), info, shndx, size
+
+
+def _find_strings(view, sections, anchors: Sequence[bytes]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for anchor in anchors:
+        hits: list[str] = []
+        for section in sections:
+            start = section.offset
+            end = start + min(section.size, RODATA_SCAN_LIMIT)
+            pos = view.find(anchor, start, end)
+            tries = 0
+            while pos >= 0 and len(hits) < MAX_HITS_PER_ANCHOR and tries < 4 * MAX_HITS_PER_ANCHOR:
+                tries += 1
+                text = _printable_run(view, start, end, pos, len(anchor))
+                if text not in hits:
+                    hits.append(text)
+                pos = view.find(anchor, pos + len(anchor), end)
+            if len(hits) >= MAX_HITS_PER_ANCHOR:
+                break
+        if hits:
+            found[anchor.decode("ascii", "replace")] = hits
+    return found
+
