@@ -37,7 +37,8 @@ class ScanOptions:
     timeout: float = 60.0
 
 
-#: Called as progress(event, detail): ("total", n) once per target, then ("done", item name).
+#: Called as progress(event, detail): ("total", n) once per target, then ("cached", name)
+#: or ("done", name) for each item.
 ProgressCallback = Callable[[str, object], None]
 
 
@@ -88,7 +89,7 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
             results[item.name] = cached
             store.record(run_id, key, cached)
             if progress:
-                progress("done", item.name)
+                progress("cached", item.name)
         else:
             pending.append((item, key))
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:

@@ -430,7 +430,7 @@ EXPECTED: dict[str, dict] = {
         blocked_by=[{"module": "ia_single", "distribution": "ia-fixture-single"}],
     ),
     "ia-fixture-degraded": _facts(
-        "own-gil", OWN_GIL, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
+        "legacy-only", LEGACY_ONLY, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
         flags=["degraded"], degraded_modules=["ia_degraded._speedups"],
         degraded_in=["isolated", "shared-gil"],
     ),
@@ -467,6 +467,7 @@ EXPECTED: dict[str, dict] = {
     ),
     "ia-fixture-reimport": _facts(
         "main-only", MAIN_ONLY, {"ia_reimport": "multi-phase"}, {"ia_reimport": "per-interpreter-gil"},
+        flags=["one-per-process"], one_per_process=["ia_reimport"],
         static={"mutable-global": ["buffer", "buffer_freed"]}, behaviour=["stale-after-destroy"],
         alone={"isolated": True, "shared-gil": True, "legacy": True},
         refusal="ia_reimport: stale state",

@@ -67,10 +67,13 @@ def results(events) -> dict:
     return {e["where"]: e for e in events if e["event"] == "result"}
 
 
-def scenario_ok(status, events, scenario) -> bool:
+def scenario_ok(status, events, scenario, extensions=()) -> bool:
+    """Every step imported, with all of ``extensions`` loaded (a silent fallback is no pass)."""
     wanted = ["sub1"] if scenario == "alone" else ["main", "sub1", "sub2"]
     got = results(events)
-    return status == 0 and all(w in got and got[w]["ok"] for w in wanted)
+    return status == 0 and all(
+        w in got and got[w]["ok"] and set(extensions) <= set(got[w]["loaded"]) for w in wanted
+    )
 
 
 def run_code(env, code, timeout=30.0):
@@ -213,7 +216,7 @@ def test_ladder_matches_expected(corpus_env):
         if mode == "main":
             ok = status == 0 and results(events)["main"]["ok"]
         else:
-            ok = scenario_ok(status, events, scenario)
+            ok = scenario_ok(status, events, scenario, extension_names(dist))
         by_mode.setdefault((dist, mode), {})[scenario] = ok
         facts = corpus_env.expected[dist]
         if scenario == "alone" and mode in facts.get("alone", {}) and ok != facts["alone"][mode]:

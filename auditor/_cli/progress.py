@@ -1,4 +1,5 @@
-"""A progress bar on standard error for long work (hidden when stderr is not a terminal)."""
+"""A progress bar on standard error for long work (hidden when stderr is not a terminal),
+and the closing count of what was audited and what came from the result store."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from interp_audit.scan import ProgressCallback
 
 @contextlib.contextmanager
 def progress_bar(console: Console, label: str) -> Iterator[ProgressCallback]:
-    """Yield a scan progress callback drawing one bar per target interpreter."""
+    """Yield a scan progress callback drawing one bar per target interpreter;
+    on leaving, print how many items were audited and how many were cached."""
+    counts = {"done": 0, "cached": 0}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[current]}"))
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
@@ -23,7 +26,10 @@ def progress_bar(console: Console, label: str) -> Iterator[ProgressCallback]:
             nonlocal task
             if event == "total":
                 task = progress.add_task(label, total=int(detail), current="")
-            elif task is not None:
-                progress.update(task, advance=1, current=str(detail))
+            else:
+                counts[event] += 1
+                if task is not None:
+                    progress.update(task, advance=1, current=str(detail))
 
         yield update
+    console.print(f"Audited {counts['done']} item(s); {counts['cached']} more came unchanged from the result store.")
