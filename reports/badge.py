@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from typing import Optional
 from xml.sax.saxutils import escape, quoteattr
 
-from interp_audit.model import DistributionResult
+from interp_audit.model import DistributionResult, ScanReport
 from interp_audit.reports.fontmetrics import text_width
+from interp_audit.reports.matrix import build
+from interp_audit.reports.merge import normalize_name
 
 LABEL = "subinterpreters"
 LABEL_COLOR = "#555"
@@ -76,17 +78,24 @@ def badge_for(result: Optional[DistributionResult]) -> Badge:
     return Badge(LABEL, message, COLORS[message])
 
 
-def _is_light(color: str) -> bool:
-    """Whether dark text reads better than white on ``color`` (relative luminance, WCAG)."""
-    hex_digits = color.lstrip("#")
-    if len(hex_digits) == 3:
-        hex_digits = "".join(ch * 2 for ch in hex_digits)
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of ``#rgb`` / ``#rrggbb``."""
+    digits = color.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(ch * 2 for ch in digits)
     channels = []
     for i in (0, 2, 4):
-        c = int(hex_digits[i:i + 2], 16) / 255
+        c = int(digits[i:i + 2], 16) / 255
         channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
-    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
-    return luminance > 0.35
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def _is_light(color: str) -> bool:
+    """Whether dark text (#333) contrasts better than white on ``color``."""
+    background = _luminance(color)
+    on_white = 1.05 / (background + 0.05)
+    on_dark = (background + 0.05) / (_luminance("#333") + 0.05)
+    return on_dark > on_white
 
 
 def _text(x: float, text: str, width: float, light: bool) -> str:
@@ -96,6 +105,24 @@ def _text(x: float, text: str, width: float, light: bool) -> str:
         f'<text {attrs} y="15" fill="{shadow}" fill-opacity=".3" aria-hidden="true">{escape(text)}</text>'
         f'<text {attrs} y="14" fill="{fill}">{escape(text)}</text>'
     )
+
+
+def find_result(report: ScanReport, distribution: str, python: Optional[str] = None) -> Optional[DistributionResult]:
+    """The result a badge for ``distribution`` shows: its newest version on the newest interpreter.
+
+    ``python`` ("3.13" or "3.13.0") restricts the interpreters; None when nothing matches.
+    """
+    matrix = build(report)
+    wanted = normalize_name(distribution)
+    rows = [row for row in matrix.rows if normalize_name(row.name) == wanted]
+    for row in reversed(rows):  # newest version first
+        for column in reversed(matrix.columns):  # newest interpreter first
+            version = column.python.version
+            if python and not (version == python or version.startswith(python + ".")):
+                continue
+            if column.key in row.cells:
+                return row.cells[column.key]
+    return None
 
 
 def render_svg(badge: Badge) -> str:

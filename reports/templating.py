@@ -10,10 +10,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from interp_audit.model import FLAGS, MODES, TIERS, to_dict
+from interp_audit.model import FLAGS, MODES, TIERS, DistributionResult, to_dict
+from interp_audit.reports.matrix import Matrix, Row
 from interp_audit.reports.status import blocked_chain, culprit_of, mode_status
 
-SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "💥", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
+SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "✹", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
 STATUS_TEXT = {
     "ok": "works",
     "fail": "fails",
@@ -50,6 +51,31 @@ def _asset(name: str) -> Markup:
     return Markup(resources.files("interp_audit.reports").joinpath("static", name).read_text(encoding="utf-8"))
 
 
+def why_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], DistributionResult]]:
+    """Interpreters whose culprit / blockers / degraded / one-per-process facts are identical, grouped.
+
+    Only results with something to explain are returned, in column order.
+    """
+    groups: list[tuple[list[str], DistributionResult, str]] = []
+    for column in matrix.columns:
+        result = row.cells.get(column.key)
+        if result is None:
+            continue
+        facts = json.dumps(
+            [culprit_of(result), to_dict(result.blocked_by), result.degraded_modules, result.one_per_process],
+            sort_keys=True, default=str,
+        )
+        if facts == json.dumps([None, [], [], []]):
+            continue
+        for labels, _, seen in groups:
+            if seen == facts:
+                labels.append(column.label)
+                break
+        else:
+            groups.append(([column.label], result, facts))
+    return [(labels, result) for labels, result, _ in groups]
+
+
 def _pretty_json(value: Any) -> str:
     return json.dumps(to_dict(value), indent=2, sort_keys=True, ensure_ascii=False)
 
@@ -66,7 +92,7 @@ def environment() -> Environment:
     env.globals.update(
         MODES=MODES, TIERS=TIERS, FLAGS=FLAGS, SYMBOLS=SYMBOLS, STATUS_TEXT=STATUS_TEXT, STATUS_RANK=STATUS_RANK,
         MODE_TITLES=MODE_TITLES, TIER_TEXT=TIER_TEXT, FLAG_TEXT=FLAG_TEXT,
-        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain,
+        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain, why_groups=why_groups,
         css=_asset("report.css"), js=_asset("report.js"),
     )
     env.filters["pretty_json"] = _pretty_json

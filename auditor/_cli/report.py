@@ -1,0 +1,89 @@
+"""``interp-audit report``: turn result files into a table, Markdown, HTML, CSV, JSON or JUnit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+import click
+from rich.console import Console
+
+from interp_audit.model import TIERS, tier_rank
+from interp_audit.reports import formats
+from interp_audit.reports.json import ResultsError, load_results
+from interp_audit.reports.merge import Merged, merge
+
+
+class InputError(click.ClickException):
+    """Bad input (unreadable or invalid result file, unknown name): one line, exit status 2."""
+
+    exit_code = 2
+
+
+def load_merged(paths: Sequence[Path]) -> Merged:
+    """Read and merge result files, warning on stderr about conflicting rows."""
+    try:
+        reports = load_results(paths)
+    except ResultsError as exc:
+        raise InputError(str(exc)) from None
+    merged = merge(reports, [str(p) for p in paths])
+    err = Console(stderr=True, highlight=False)
+    for c in merged.conflicts:
+        err.print(
+            f"warning: conflicting results for {c.distribution} {c.version} on {c.python}: "
+            f"{'; '.join(c.differences)} (showing {c.kept}, not {c.other})",
+            markup=False, soft_wrap=True,
+        )
+    return merged
+
+
+def write_text(text: str, output: Optional[Path]) -> None:
+    """Write to ``output`` or standard output; an unwritable file is an input error."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+EXAMPLES = """\b
+Examples:
+  interp-audit report results.json
+  interp-audit report py312.json py313.json --format markdown > comment.md
+  interp-audit report shard-*.json --format html -o report.html
+  interp-audit report results.json --format junit -o interp-audit.xml --fail-under shared-gil
+
+Several files (other machines, shards, Python versions) merge into one
+matrix; when two files disagree about the same distribution version on the
+same interpreter, the first is shown and the conflict is reported.
+"""
+
+
+@click.command("report", epilog=EXAMPLES)
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
+              help="table: terminal matrix; markdown: GitHub comment; html: one self-contained page; "
+                   "csv; json: merged results; junit: one test case per distribution.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
+              help="Exit 1 if a distribution's tier is worse than TIER; for junit, such distributions "
+                   "are the failed test cases (default there: own-gil).")
+def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_under: Optional[str]) -> None:
+    """Show the results in RESULTS (JSON files written by `interp-audit scan --format json`)."""
+    merged = load_merged(results)
+    if fmt == "table" and output is None:
+        from interp_audit.reports.table import render
+
+        render(merged.report, Console(), merged.conflicts)
+    else:
+        options = {"fail_under": fail_under} if fmt == "junit" and fail_under else {}
+        write_text(formats.get(fmt, **options).render(merged.report, merged.conflicts), output)
+    if fail_under and any(
+        d.tier and tier_rank(d.tier) > tier_rank(fail_under)
+        for run in merged.report.interpreters for d in run.distributions
+    ):
+        sys.exit(1)
