@@ -183,7 +183,11 @@ def main(argv):
         try:
             result = probe_one(layout, module, path)
         except Exception as exc:
-            result = {"event": "result", "init": None, "error": ("probe failed: %s: %s" % (type(exc).__name__, exc))[:MAX_TEXT]}
+            result = {
+                "event": "result",
+                "init": None,
+                "error": ("probe failed: %s: %s" % (type(exc).__name__, exc))[:MAX_TEXT],
+            }
         result["index"] = index
         result.pop("has_slots", None)
         _emit(fd, result)

@@ -16,7 +16,6 @@ from typing import Sequence
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
-
 from interp_audit.static.interface import BinaryFacts, BinaryReader, DataObject
 
 #: Most bytes of read-only data searched for anchors, per section.
@@ -241,4 +240,3 @@ def _find_strings(view, sections, anchors: Sequence[bytes]) -> dict[str, list[st
         if hits:
             found[anchor.decode("ascii", "replace")] = hits
     return found
-

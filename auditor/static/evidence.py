@@ -81,7 +81,9 @@ def build_evidence(facts: BinaryFacts, module: str, detection: Optional[Detectio
     return evidence
 
 
-def static_init_kind(facts: BinaryFacts, module: str, framework: Optional[str]) -> tuple[str, Optional[str], Optional[str]]:
+def static_init_kind(
+    facts: BinaryFacts, module: str, framework: Optional[str]
+) -> tuple[str, Optional[str], Optional[str]]:
     """``(init, method, reason)`` judged from the symbols alone.
 
     ``method`` is ``"symbols"`` (imports/exports decide it), ``"framework"``
@@ -94,8 +96,10 @@ def static_init_kind(facts: BinaryFacts, module: str, framework: Optional[str]) 
         return "not-an-extension", "symbols", "exports no PyInit_* function"
     expected = init_function_name(module)
     if expected not in facts.exported:
-        return "unknown", None, (
-            f"exports {', '.join(inits[:3])} but not {expected}: Python cannot import it as {module}"
+        return (
+            "unknown",
+            None,
+            (f"exports {', '.join(inits[:3])} but not {expected}: Python cannot import it as {module}"),
         )
     single = any(name in facts.imported for name in SINGLE_PHASE_API)
     multi = any(name in facts.imported for name in MULTI_PHASE_API)

@@ -183,7 +183,10 @@ def probe_init_kinds(
                 tail = child.stderr_tail()
                 why = "timed out" if timed_out else f"exited with code {code}"
                 for index, _module, _path in pending:
-                    results.setdefault(index, {"init": None, "error": f"init probe {why} before reaching this file: {tail[-300:].strip()}"})
+                    results.setdefault(
+                        index,
+                        {"init": None, "error": f"init probe {why} before reaching this file: {tail[-300:].strip()}"},
+                    )
                 break
             module = by_index[current][1]
             results[current] = _crash_result(module, code, timed_out, timeout, child.stderr_tail())
