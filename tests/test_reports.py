@@ -359,3 +359,430 @@ def test_table_prints_package_text_literally():
 def test_table_of_an_empty_report_says_so():
     text = table.render_text(ScanReport(interpreters=[InterpreterRun(python=_python("3.13.0"))]))
     assert "No distributions" in text
+
+
+# --- merging ------------------------------------------------------------------------------------
+
+from interp_audit.reports.merge import merge  # noqa: E402
+
+
+def test_merging_files_of_different_pythons_gives_one_matrix():
+    from interp_audit.reports.matrix import build
+
+    merged = merge([sample_report(("3.12.1",)), sample_report(("3.13.0",))], ["a.json", "b.json"])
+    matrix = build(merged.report, merged.conflicts)
+    assert [c.label for c in matrix.columns] == ["3.12.1", "3.13.0"]
+    assert len(matrix.rows) == len(distributions("3.13.0"))
+    assert all(len(row.cells) == 2 for row in matrix.rows)
+    assert merged.conflicts == []
+
+
+def test_identical_shards_merge_quietly_and_conflicts_are_reported_not_overwritten():
+    first = sample_report(("3.13.0",))
+    same = sample_report(("3.13.0",))
+    other = sample_report(("3.13.0",))
+    changed = next(d for d in other.interpreters[0].distributions if d.name == "sharedext")
+    changed.tier = "own-gil"
+    changed.modes["isolated"] = _ok()
+    merged = merge([first, same, other], ["first.json", "same.json", "other.json"])
+    assert len(merged.report.interpreters) == 1
+    assert len(merged.report.interpreters[0].distributions) == len(distributions("3.13.0"))
+    assert len(merged.conflicts) == 1
+    conflict = merged.conflicts[0]
+    assert (conflict.distribution, conflict.kept, conflict.other) == ("sharedext", "first.json", "other.json")
+    assert "tier: shared-gil != own-gil" in conflict.differences
+    kept = next(d for d in merged.report.interpreters[0].distributions if d.name == "sharedext")
+    assert kept.tier == "shared-gil"
+    text = table.render_text(merged.report, merged.conflicts)
+    assert "conflict" in _row(text, "sharedext")[6]
+    assert "conflict: sharedext 0.3" in text
+
+
+def test_same_version_on_other_platforms_stays_separate():
+    mac = sample_report(("3.13.0",))
+    mac.interpreters[0].python.sysconfig_platform = "macosx-14.0-arm64"
+    merged = merge([sample_report(("3.13.0",)), mac])
+    assert len(merged.report.interpreters) == 2 and merged.conflicts == []
+    text = table.render_text(merged.report)
+    assert "macosx-14.0-arm64" in text
+
+
+# --- markdown, html, csv, junit, json formats ---------------------------------------------------
+
+import csv as csv_module  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+from xml.etree import ElementTree  # noqa: E402
+
+from interp_audit.reports import formats  # noqa: E402
+
+
+class _Tables(HTMLParser):
+    """Collects the text of every table cell, the tags and attributes seen, and scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[str] = []
+        self.texts: list[str] = []
+        self._cell: list[str] | None = None
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "script":
+            self._in_script = True
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_script:
+            self.scripts.append(data)
+        else:
+            self.texts.append(data)
+
+    @property
+    def text(self) -> str:
+        """All text outside scripts, as a reader sees it."""
+        return "\n".join(self.texts)
+
+
+def _parse_html(text: str) -> _Tables:
+    parser = _Tables()
+    parser.feed(text)
+    return parser
+
+
+def test_every_format_is_registered_and_renders():
+    assert set(formats.NAMES) == {"table", "markdown", "html", "csv", "json", "junit"}
+    for name in formats.NAMES:
+        assert formats.get(name).render(sample_report()).strip()
+
+
+def test_markdown_renders_as_a_github_table():
+    from markdown_it import MarkdownIt
+
+    text = formats.get("markdown").render(sample_report())
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    parsed = _parse_html(html)
+    header = parsed.rows[0]
+    assert header[:3] == ["distribution", "version", "3.12.1 isolated"] and header[-3:] == ["flags", "culprit", "findings"]
+    by_name = {row[0]: row for row in parsed.rows[1:]}
+    assert by_name["crashy"][2:7] == ["💥", "–", "–", "✓", "🔴 main-only"]
+    assert by_name["legacyext"][-3:] == ["one-per-process", "legacyext._core", "IA101"]
+    assert "Port the module to multi-phase initialisation (PEP 489)." in html
+
+
+def test_markdown_escapes_hostile_text():
+    from markdown_it import MarkdownIt
+
+    text = formats.get("markdown").render(hostile_report())
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    parsed = _parse_html(html)
+    assert not parsed.scripts
+    assert not [t for t, attrs in parsed.tags if t in ("img", "script", "i", "b") or "onerror" in attrs]
+    assert any(row and row[0] == HOSTILE_NAME for row in parsed.rows)
+    assert "@\u200b" in formats.get("markdown").render(_with_summary("ping @maintainer"))
+
+
+def _with_summary(summary: str) -> ScanReport:
+    report = sample_report(("3.13.0",))
+    report.interpreters[0].distributions[0].findings.append(Finding(code="IA1", severity="info", message=summary))
+    return report
+
+
+def test_html_report_is_self_contained_sortable_and_escaped():
+    text = formats.get("html").render(hostile_report())
+    parsed = _parse_html(text)
+    srcs = [attrs.get("src") or attrs.get("href") for tag, attrs in parsed.tags if tag in ("script", "link", "img")]
+    assert all(s is None or s.startswith(("#", "data:")) for s in srcs), srcs
+    assert "http://" not in text and "https://" not in text
+    assert any("sortable" in (attrs.get("class") or "") for tag, attrs in parsed.tags if tag == "th")
+    assert ("input", {"type": "search", "id": "search", "placeholder": "Search packages, summaries, culprits…",
+                      "aria-label": "Search packages"}) in parsed.tags
+    assert not [t for t, attrs in parsed.tags if t in ("img", "i", "b") or "onerror" in attrs]
+    assert all("__pwned" not in script for script in parsed.scripts)
+    names = [row[0] for row in parsed.rows if row]
+    assert any(n.startswith(HOSTILE_NAME) for n in names)
+    crashy = next(row for row in parsed.rows if row and row[0] == "crashy")
+    assert crashy[2:7] == ["✹", "–", "–", "✓", "main-only"]
+
+
+def test_csv_is_a_matrix_and_defuses_formulas():
+    report = sample_report()
+    report.interpreters[0].distributions[0].culprit = "=HYPERLINK(\"http://evil\")"
+    rows = list(csv_module.reader(io.StringIO(formats.get("csv").render(report))))
+    header = rows[0]
+    assert header[:7] == ["distribution", "version", "3.12.1 isolated", "3.12.1 shared-gil", "3.12.1 legacy",
+                          "3.12.1 main", "3.12.1 tier"]
+    assert header[-4:] == ["flags", "culprit", "findings", "conflict"]
+    by_name = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    assert by_name["crashy"]["3.13.0 isolated"] == "crash"
+    assert by_name["sharedext"]["3.13.0 legacy"] == "inferred-ok"
+    assert by_name["legacyext"]["findings"] == "IA101"
+    assert by_name["purepkg"]["culprit"].startswith("'=")
+
+
+def test_junit_makes_each_distribution_a_test_case():
+    root = ElementTree.fromstring(formats.get("junit").render(sample_report()))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["interp-audit Python 3.12.1", "interp-audit Python 3.13.0"]
+    cases = {c.get("name"): c for c in suites[1].findall("testcase")}
+    assert set(cases) == {f"{d.name}=={d.version}" for d in distributions("3.13.0")}
+    assert cases["purepkg==1.0"].find("failure") is None and cases["purepkg==1.0"].find("error") is None
+    assert cases["sharedext==0.3"].find("failure").get("type") == "shared-gil"
+    assert cases["crashy==0.0.1"].find("error").get("type") == "crashed"
+    assert cases["broken-pkg==0.1"].find("error").get("type") == "broken"
+    assert "Port the module" in cases["legacyext==5.0"].find("failure").text
+    assert (suites[1].get("tests"), suites[1].get("failures"), suites[1].get("errors")) == ("8", "3", "2")
+    assert root.get("tests") == "16"
+
+
+def test_junit_threshold_moves_with_fail_under():
+    root = ElementTree.fromstring(formats.get("junit", fail_under="shared-gil").render(sample_report(("3.13.0",))))
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert cases["sharedext==0.3"].find("failure") is None
+    assert cases["legacyext==5.0"].find("failure") is not None
+
+
+def test_junit_survives_control_characters_in_package_text():
+    report = hostile_report()
+    report.interpreters[0].distributions[0].modes["isolated"] = _fail("ImportError: bad \x00\x1b byte")
+    report.interpreters[0].distributions[0].tier = "legacy-only"
+    ElementTree.fromstring(formats.get("junit").render(report))
+
+
+def test_json_format_round_trips_a_merged_report():
+    merged = merge([sample_report(("3.12.1",)), sample_report(("3.13.0",))])
+    text = formats.get("json").render(merged.report, merged.conflicts)
+    assert json_report.loads(text) == merged.report
+
+
+# --- badges -------------------------------------------------------------------------------------
+
+from interp_audit.reports import badge as badge_module  # noqa: E402
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _result(name: str) -> DistributionResult:
+    return next(d for d in distributions("3.13.0") if d.name == name)
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "color"),
+    [
+        ("fastext", "per-interpreter GIL", "#44cc11"),
+        ("purepkg", "pure Python", "#007ec6"),
+        ("degraded-pkg", "per-interpreter GIL", "#44cc11"),
+        ("sharedext", "shared GIL", "#dfb317"),
+        ("legacyext", "legacy only", "#fe7d37"),
+        ("crashy", "crashes", "#8b0000"),
+        ("broken-pkg", "broken", "#9f9f9f"),
+    ],
+)
+def test_badge_message_and_colour_follow_the_tier(name, message, color):
+    badge = badge_module.badge_for(_result(name))
+    assert (badge.message, badge.color) == (message, color)
+    root = ElementTree.fromstring(badge_module.render_svg(badge))
+    assert root.get("aria-label") == f"subinterpreters: {message}" and root.get("role") == "img"
+    assert root.find(f"{SVG}title").text == f"subinterpreters: {message}"
+    fills = [rect.get("fill") for rect in root.iter(f"{SVG}rect")]
+    assert color in fills
+    assert [t.text for t in root.iter(f"{SVG}text")] == ["subinterpreters"] * 2 + [message] * 2
+
+
+def test_main_only_badge_is_red():
+    result = _result("purepkg")
+    result.tier = "main-only"
+    assert badge_module.badge_for(result).color == "#e05d44"
+    assert badge_module.badge_for(None).message == "not audited"
+
+
+def test_badge_width_grows_with_text_and_text_fits_its_box():
+    widths = []
+    for message in ("ok", "shared GIL", "per-interpreter GIL", "per-interpreter GIL WWWWWW"):
+        root = ElementTree.fromstring(badge_module.render_svg(badge_module.Badge("subinterpreters", message, "#44cc11")))
+        rects = list(root.iter(f"{SVG}rect"))
+        label_box, message_box = float(rects[1].get("width")), float(rects[2].get("width"))
+        texts = list(root.iter(f"{SVG}text"))
+        assert float(texts[0].get("textLength")) < label_box
+        assert float(texts[2].get("textLength")) < message_box
+        assert float(root.get("width")) == label_box + message_box
+        widths.append(float(root.get("width")))
+    assert widths == sorted(widths) and len(set(widths)) == len(widths)
+    # real metrics, not a fixed width per character: "i" is much narrower than "W"
+    assert badge_module.text_width("iiii") * 3 < badge_module.text_width("WWWW")
+
+
+def test_badge_escapes_its_text():
+    svg = badge_module.render_svg(badge_module.Badge("a<b>&\"", "<script>", "#44cc11"))
+    root = ElementTree.fromstring(svg)
+    assert root.get("aria-label") == 'a<b>&": <script>'
+    assert not list(root.iter(f"{SVG}script"))
+
+
+def test_shields_endpoint_json():
+    data = json.loads(badge_module.shields_endpoint(badge_module.badge_for(_result("sharedext"))))
+    assert data == {"schemaVersion": 1, "label": "subinterpreters", "message": "shared GIL", "color": "dfb317"}
+
+
+def test_find_result_prefers_newest_python_and_honours_python():
+    report = sample_report()
+    report.interpreters[0].distributions[2].tier = "legacy-only"  # sharedext on 3.12
+    assert badge_module.find_result(report, "sharedext").tier == "shared-gil"
+    assert badge_module.find_result(report, "SharedExt", "3.12").tier == "legacy-only"
+    assert badge_module.find_result(report, "sharedext", "3.11") is None
+    assert badge_module.find_result(report, "dependent-pkg").name == "Dependent_Pkg"
+
+
+# --- website files ------------------------------------------------------------------------------
+
+from interp_audit.reports.site import build_site  # noqa: E402
+
+
+def test_site_has_index_pages_badges_and_api(tmp_path):
+    merged = merge([sample_report(("3.12.1",)), hostile_report()])
+    build_site(merged, tmp_path)
+    api = json.loads((tmp_path / "api" / "packages.json").read_text(encoding="utf-8"))
+    assert api["schema_version"] == model.SCHEMA_VERSION
+    assert [p["label"] for p in api["pythons"]] == ["3.12.1", "3.13.0"]
+    slugs = {p["name"]: p["slug"] for p in api["packages"]}
+    assert slugs["Dependent_Pkg"] == "dependent-pkg"
+    for package in api["packages"]:
+        for key in ("page", "badge", "json"):
+            assert (tmp_path / package[key]).is_file(), package[key]
+        assert package["slug"].replace("-", "").isalnum()
+    legacy = json.loads((tmp_path / "api" / "packages" / "legacyext.json").read_text(encoding="utf-8"))
+    assert legacy["schema_version"] == model.SCHEMA_VERSION
+    assert [r["python"]["version"] for r in legacy["results"]] == ["3.12.1", "3.13.0"]
+    assert legacy["results"][0]["result"]["tier"] == "legacy-only"
+    ElementTree.parse(tmp_path / "badges" / "legacyext.svg")
+    assert json.loads((tmp_path / "badges" / "crashy.json").read_text())["message"] == "crashes"
+    page = _parse_html((tmp_path / "packages" / "legacyext.html").read_text(encoding="utf-8"))
+    text = " ".join(" ".join(row) for row in page.rows)
+    assert "single-phase" in text and "pybind11" in text and "legacy-only" in text
+    snippet = next(attrs for tag, attrs in page.tags if tag == "textarea")
+    assert snippet["data-badge"] == "../badges/legacyext.svg"
+
+
+def test_site_package_page_explains_blockers_findings_and_crashes(tmp_path):
+    build_site(merge([sample_report()]), tmp_path, base_url="https://compat.example.org/")
+    dependent = (tmp_path / "packages" / "dependent-pkg.html").read_text(encoding="utf-8")
+    assert "legacyext._core (from legacyext)" in dependent
+    assert "[![subinterpreters: legacy only](https://compat.example.org/badges/dependent-pkg.svg)]" \
+           "(https://compat.example.org/packages/dependent-pkg.html)" in dependent
+    legacy = (tmp_path / "packages" / "legacyext.html").read_text(encoding="utf-8")
+    assert "Port the module to multi-phase initialisation (PEP 489)." in legacy
+    crashy = (tmp_path / "packages" / "crashy.html").read_text(encoding="utf-8")
+    assert "SIGSEGV" in crashy and "Fatal Python error: Segmentation fault" in crashy
+
+
+def test_site_escapes_hostile_package_text(tmp_path):
+    build_site(merge([hostile_report()]), tmp_path)
+    for page in [tmp_path / "index.html", *sorted((tmp_path / "packages").glob("*.html"))]:
+        parsed = _parse_html(page.read_text(encoding="utf-8"))
+        injected = [(t, a) for t, a in parsed.tags if t in ("i", "b") or (t == "img" and a.get("src") == "x")
+                    or any(k.startswith("on") for k in a)]
+        assert not injected, (page, injected)
+        assert all("__pwned" not in script for script in parsed.scripts), page
+    hostile_page = next(p for p in (tmp_path / "packages").glob("*.html") if "onerror" in p.read_text())
+    shown = _parse_html(hostile_page.read_text(encoding="utf-8")).text
+    assert HOSTILE_NAME in shown and HOSTILE_SUMMARY in shown and "<a href='javascript:alert(1)'>fix</a>" in shown
+
+
+def test_site_with_nothing_in_it_still_builds(tmp_path):
+    build_site(merge([ScanReport(interpreters=[InterpreterRun(python=_python("3.13.0"))])]), tmp_path)
+    assert (tmp_path / "index.html").is_file()
+    assert json.loads((tmp_path / "api" / "packages.json").read_text())["packages"] == []
+
+
+# --- command line -------------------------------------------------------------------------------
+
+from click.testing import CliRunner  # noqa: E402
+
+from interp_audit._cli import main  # noqa: E402
+
+
+def _results(tmp_path, versions=("3.12.1", "3.13.0"), name="results.json"):
+    path = tmp_path / name
+    path.write_text(json_report.dumps(sample_report(versions)), encoding="utf-8")
+    return str(path)
+
+
+def test_cli_report_formats(tmp_path):
+    runner = CliRunner()
+    results = _results(tmp_path)
+    table_out = runner.invoke(main, ["report", results])
+    assert table_out.exit_code == 0 and _row(table_out.output, "crashy")[2] == "CRASH"
+    md = runner.invoke(main, ["report", results, "--format", "markdown"])
+    assert md.exit_code == 0 and "| **crashy** |" in md.output
+    out = tmp_path / "report.xml"
+    junit = runner.invoke(main, ["report", results, "--format", "junit", "-o", str(out)])
+    assert junit.exit_code == 0 and ElementTree.parse(out).getroot().get("tests") == "16"
+
+
+def test_cli_report_merges_and_warns_about_conflicts(tmp_path):
+    runner = CliRunner()
+    a = _results(tmp_path, ("3.13.0",), "a.json")
+    other = sample_report(("3.13.0",))
+    other.interpreters[0].distributions[0].tier = "broken"
+    b = tmp_path / "b.json"
+    b.write_text(json_report.dumps(other), encoding="utf-8")
+    result = runner.invoke(main, ["report", a, str(b), "--format", "csv"])
+    assert result.exit_code == 0
+    assert "warning: conflicting results for purepkg 1.0" in result.stderr
+    rows = list(csv_module.DictReader(io.StringIO(result.stdout)))
+    assert next(r for r in rows if r["distribution"] == "purepkg")["conflict"] == "3.13.0"
+
+
+def test_cli_report_fail_under_exits_1(tmp_path):
+    runner = CliRunner()
+    results = _results(tmp_path)
+    assert runner.invoke(main, ["report", results, "--format", "json", "--fail-under", "broken"]).exit_code == 0
+    assert runner.invoke(main, ["report", results, "--format", "json", "--fail-under", "legacy-only"]).exit_code == 1
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"schema_version": 7, "interpreters": []}'])
+@pytest.mark.parametrize("command", [["report"], ["site", "-o", "SITE"], ["badge", "purepkg", "--results"]])
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, content, command):
+    path = tmp_path / "in.json"
+    if content is not None:
+        path.write_text(content)
+    args = [str(tmp_path / "site") if a == "SITE" else a for a in command] + [str(path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ") and str(path) in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_badge(tmp_path):
+    runner = CliRunner()
+    results = _results(tmp_path)
+    out = tmp_path / "b.svg"
+    assert runner.invoke(main, ["badge", "legacyext", "--results", results, "-o", str(out)]).exit_code == 0
+    assert ElementTree.parse(out).getroot().get("aria-label") == "subinterpreters: legacy only"
+    endpoint = runner.invoke(main, ["badge", "sharedext", "--results", results, "--format", "shields-endpoint"])
+    assert json.loads(endpoint.stdout)["message"] == "shared GIL"
+    unknown = runner.invoke(main, ["badge", "nope", "--results", results])
+    assert unknown.exit_code == 2 and "no result for distribution 'nope'" in unknown.stderr
+    missing = runner.invoke(main, ["badge", "purepkg"])
+    assert missing.exit_code == 2 and "--results" in missing.stderr
+
+
+def test_cli_site(tmp_path):
+    result = CliRunner().invoke(main, ["site", _results(tmp_path), "-o", str(tmp_path / "public")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "public" / "index.html").is_file()
+    assert (tmp_path / "public" / "badges" / "purepkg.svg").is_file()
