@@ -22,11 +22,51 @@ def evidence(ext: ExtensionInfo, key: str, default: Any = None) -> Any:
 
 
 def evidence_names(ext: ExtensionInfo, key: str) -> list[str]:
-    """An evidence entry that is a list of names, as a list of strings."""
+    """An evidence entry that lists names (strings or ``{"name": ...}`` dicts), as strings."""
     value = evidence(ext, key, [])
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value] if isinstance(value, (list, tuple, set)) else []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, (list, tuple, set)):
+        return []
+    names = [item.get("name") if isinstance(item, dict) else item for item in value]
+    return [str(name) for name in names if name]
+
+
+#: Symbols the toolchain (crtstuff, the linker) puts in writable data of every shared object.
+TOOLCHAIN_DATA = frozenset({"__TMC_END__", "__dso_handle", "__bss_start", "_edata", "_end", "__data_start", "data_start"})
+TOOLCHAIN_PATTERN = re.compile(r"^completed\.\d+$")
+#: Names of C-API definition tables (PyMethodDef[], PyModuleDef, slots, specs...).
+DEFINITION_TABLE = re.compile(r"(^|_)(slots|methods|module_?def|def|spec|members|getsets?)$", re.IGNORECASE)
+#: A pointer or a C scalar: the shape of a counter, a flag or a cached PyObject*.
+WORD_SIZE = 8
+
+
+def state_globals(ext: ExtensionInfo) -> list[str]:
+    """Names among ``writable_globals`` that look like mutable state rather than definitions.
+
+    Kept: word-sized objects (counters, flags, cached ``PyObject *``) and
+    zero-initialised ``.bss`` data that is not named like a definition table.
+    Larger initialised ``.data`` objects are, in practice, ``PyMethodDef`` arrays,
+    ``PyModuleDef`` structs, slot tables and type specs, and are left out; so are
+    toolchain symbols.  Plain-name entries (no size or section) are all kept.
+    """
+    result = []
+    for item in evidence(ext, "writable_globals", []) or []:
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        name = str(item["name"])
+        if name in TOOLCHAIN_DATA or TOOLCHAIN_PATTERN.match(name):
+            continue
+        size, section = item.get("size"), item.get("section")
+        if size is None or section is None:
+            result.append(name)
+        elif size <= WORD_SIZE:
+            result.append(name)
+        elif str(section).startswith(".bss") and not DEFINITION_TABLE.search(name):
+            result.append(name)
+    return result
 
 
 def framework_name(ext: ExtensionInfo) -> Optional[str]:

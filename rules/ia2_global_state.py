@@ -35,7 +35,9 @@ class WritableGlobals(Rule):
         "C globals and static variables (including static PyObject* caches) exist once per "
         "process. Interpreters that import the module overwrite each other's values, and a Python "
         "object stored there by one interpreter is used by another, which is a crash waiting to "
-        "happen once interpreters have their own GIL."
+        "happen once interpreters have their own GIL. (Found from the symbol table: word-sized "
+        "objects and zero-initialised data are counted; initialised tables such as PyMethodDef "
+        "arrays and PyModuleDef structs are not.)"
     )
     remediation = (
         "Move the data into module state (m_size > 0, PyModule_GetState) or onto heap type "
@@ -46,11 +48,9 @@ class WritableGlobals(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         for ext in dist.extensions:
-            names = facts.evidence_names(ext, "writable_globals")
+            names = facts.state_globals(ext)
             if names:
-                size = facts.evidence(ext, "writable_data_bytes")
-                detail = "%d bytes of writable data" % size if isinstance(size, int) and size > 0 else None
-                yield self.finding(dist.name, ext.module, detail=detail, names=facts.name_list(names))
+                yield self.finding(dist.name, ext.module, names=facts.name_list(names))
 
 
 class StaticTypes(Rule):

@@ -11,16 +11,24 @@ from interp_audit.model import DistributionResult, ExtensionInfo, Finding, ModeR
 from interp_audit.rules import facts, references as ref
 from interp_audit.rules.interface import Rule, RuleContext
 
-MODE_WORDS = {
-    "isolated": "an isolated (own-GIL) sub-interpreter",
-    "shared-gil": "a shared-GIL sub-interpreter",
-    "legacy": "a legacy sub-interpreter",
-    "main": "the main interpreter",
-}
+SUB_WORDS = {"isolated": "isolated (own-GIL)", "shared-gil": "shared-GIL", "legacy": "legacy"}
 
 
-def _mode_words(name: str) -> str:
-    return MODE_WORDS.get(name, "a %s interpreter" % name)
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else "%s and %s" % (", ".join(words[:-1]), words[-1])
+
+
+def where(modes: list[str]) -> str:
+    """``an isolated (own-GIL) sub-interpreter`` / ``isolated (own-GIL) and legacy sub-interpreters``."""
+    subs = [SUB_WORDS.get(m, m) for m in modes if m != "main"]
+    parts = []
+    if len(subs) == 1:
+        parts.append("%s %s sub-interpreter" % ("an" if subs[0][0] in "aeiou" else "a", subs[0]))
+    elif subs:
+        parts.append("%s sub-interpreters" % _join(subs))
+    if "main" in modes:
+        parts.append("the main interpreter")
+    return _join(parts)
 
 
 class IsolatedImportFails(Rule):
@@ -53,11 +61,14 @@ class IsolatedImportFails(Rule):
             return  # IA305 names the module that refuses
         if isolated.alone is not None and isolated.alone.ok:
             return  # only a second interpreter fails: IA302
+        text = facts.failure_text(isolated)
+        if any(facts.mentions(text, module) for module in dist.degraded_modules):
+            return  # a silent fallback, not a failure: IA304
         failed = sorted(facts.failed_modules(isolated))
         detail = "not run; inferred: %s" % isolated.inferred if isolated.inferred else None
         yield self.finding(
             dist.name, failed[0] if failed else dist.culprit,
-            error=facts.one_line(facts.failure_text(isolated)) or "import failed", detail=detail,
+            error=facts.one_line(text) or "import failed", detail=detail,
         )
 
 
@@ -82,12 +93,18 @@ class OnePerProcess(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         entries = [e for e in dist.one_per_process if isinstance(e, dict)]
+        by_module: dict[object, list[dict]] = {}
         for entry in entries:
-            framework = entry.get("framework")
+            by_module.setdefault(entry.get("module") or dist.culprit, []).append(entry)
+        for module, group in by_module.items():
+            framework = next((e["framework"] for e in group if e.get("framework")), None)
+            refusal = next((e["refusal"] for e in group if e.get("refusal")), None)
+            modes = [e["mode"] for e in group if e.get("mode")]
             yield self.finding(
-                dist.name, entry.get("module") or dist.culprit,
+                dist.name, module,
                 framework=" (%s)" % framework if framework else "",
-                refusal=facts.one_line(entry.get("refusal")) or "ImportError",
+                refusal=facts.one_line(refusal) or "ImportError",
+                detail="seen in %s sub-interpreters" % ", ".join(dict.fromkeys(modes)) if modes else None,
             )
         if not entries and "one-per-process" in dist.flags:
             yield self.finding(dist.name, dist.culprit, framework="", refusal="ImportError in the second interpreter")
@@ -127,7 +144,6 @@ class Crashed(Rule):
             if mode_name not in groups[key]:
                 groups[key].append(mode_name)
         for (culprit, stdlib, how), modes in groups.items():
-            where = " and ".join(_mode_words(m) for m in modes)
             if culprit and stdlib:
                 culprit_text = " while importing the standard-library module %s" % culprit
             elif culprit:
@@ -135,7 +151,7 @@ class Crashed(Rule):
             else:
                 culprit_text = ""
             yield self.finding(
-                dist.name, culprit, where=where, how=how, culprit=culprit_text,
+                dist.name, culprit, where=where(modes), how=how, culprit=culprit_text,
                 severity="high" if stdlib else None,
                 remediation=self.STDLIB_REMEDIATION if stdlib else None,
                 detail=self._stderr(dist, culprit),

@@ -10,6 +10,7 @@ import difflib
 import functools
 import importlib
 import inspect
+import os
 import pkgutil
 from typing import TYPE_CHECKING, Iterable, Optional
 
@@ -87,13 +88,18 @@ def get(code: str) -> Rule:
 
 
 def suggest(text: str, limit: int = 3) -> list[str]:
-    """Codes of rules whose code or name is close to ``text``."""
+    """Codes of rules whose code or name is close to ``text``, closest first."""
     catalogue = _catalogue()
-    by_name = {rule.name: rule.code for rule in catalogue.values()}
-    wanted = text.strip().lower()
-    found = [rule.code for rule in catalogue.values() if wanted and wanted in rule.name.split("-")]
-    found += difflib.get_close_matches(text.strip().upper(), list(catalogue), n=limit, cutoff=0.6)
-    found += [by_name[n] for n in difflib.get_close_matches(text.strip().lower(), list(by_name), n=limit, cutoff=0.6)]
+    wanted = text.strip()
+    found = [rule.code for rule in catalogue.values() if wanted and wanted.lower() in rule.name.split("-")]
+    scored = []
+    for rule in catalogue.values():
+        for candidate, typed in ((rule.code, wanted.upper()), (rule.name, wanted.lower())):
+            ratio = difflib.SequenceMatcher(None, typed, candidate).ratio()
+            if ratio >= 0.6:
+                prefix = len(os.path.commonprefix([typed, candidate]))
+                scored.append((-ratio, -prefix, rule.code))
+    found += [code for _, _, code in sorted(scored)]
     return list(dict.fromkeys(found))[:limit]
 
 
