@@ -49,19 +49,42 @@ _SHT_NOBITS = 8
 class _Section:
     __slots__ = ("index", "name", "offset", "size", "type", "flags", "link", "entsize")
 
-    def __init__(self, index: int, name: str, header) -> None:
+    def __init__(self, index: int, header: tuple) -> None:
+        # Elf32_Shdr / Elf64_Shdr, in file order.
+        _name, self.type, self.flags, _addr, self.offset, self.size, self.link, _info, _align, self.entsize = header
         self.index = index
-        self.name = name
-        self.offset = header["sh_offset"]
-        self.size = header["sh_size"]
-        self.type = header["sh_type"]
-        self.flags = header["sh_flags"]
-        self.link = header["sh_link"]
-        self.entsize = header["sh_entsize"]
+        self.name = ""
 
     @property
     def nobits(self) -> bool:
-        return self.type == "SHT_NOBITS" or self.type == _SHT_NOBITS
+        return self.type == _SHT_NOBITS
+
+
+def _section_headers(elf: ELFFile, view) -> list[_Section]:
+    """Parse the section header table with :mod:`struct` (much faster than pyelftools objects)."""
+    order = "<" if elf.little_endian else ">"
+    fmt = order + ("IIQQQQIIQQ" if elf.elfclass == 64 else "IIIIIIIIII")
+    size = struct.calcsize(fmt)
+    offset, count, strndx = elf["e_shoff"], elf["e_shnum"], elf["e_shstrndx"]
+    if offset == 0:
+        return []
+    if elf["e_shentsize"] != size:
+        raise ValueError(f"section headers of {elf['e_shentsize']} bytes, expected {size}")
+    first = struct.unpack_from(fmt, view, offset)
+    if count == 0:  # more than 0xff00 sections: the count is in section 0
+        count = first[5]
+    if strndx == 0xFFFF:  # SHN_XINDEX: the index is in section 0
+        strndx = first[6]
+    if offset + count * size > len(view):
+        raise ValueError("truncated: the section headers lie past the end of the file")
+    raw = list(struct.iter_unpack(fmt, view[offset : offset + count * size]))
+    sections = [_Section(i, header) for i, header in enumerate(raw)]
+    if 0 < strndx < count:
+        names = sections[strndx]
+        table = view[names.offset : names.offset + names.size]
+        for section, header in zip(sections, raw):
+            section.name = _cstring(table, header[0]) if header[0] < len(table) else ""
+    return sections
 
 
 def _is_writable_data(section: _Section) -> bool:
@@ -135,14 +158,11 @@ class ElfReader(BinaryReader):
         elf = ELFFile(stream)
         facts.machine = _machine(elf)
         facts.bits = elf.elfclass
-        if elf["e_shoff"] + elf["e_shnum"] * elf["e_shentsize"] > facts.file_size:
-            facts.error = "truncated: the section headers lie past the end of the file"
-            return
-        sections = [_Section(i, s.name, s.header) for i, s in enumerate(elf.iter_sections())]
-        if not sections:
-            facts.error = "no section headers"
-            return
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            sections = _section_headers(elf, view)
+            if not sections:
+                facts.error = "no section headers"
+                return
             for section in sections:
                 if not section.nobits and section.offset + section.size > len(view):
                     facts.error = f"truncated: section {section.name} ends past the end of the file"

@@ -1,0 +1,122 @@
+"""Static evidence speed: our ELF reader against one ``nm -D --defined-only`` per file.
+
+Usage::
+
+    python benchmarks/bench_static.py --create /tmp/bench-env       # build a large venv once
+    python benchmarks/bench_static.py --env /tmp/bench-env          # measure
+
+``--create`` makes a venv of ``--python`` (default: the newest CPython 3.12+
+found, else this one) with numpy, scipy, pandas, scikit-learn, pillow, lxml,
+pydantic-core, cryptography and pyyaml (wheels from PyPI, via uv when present).
+The measurement reads every extension module of the environment three ways in
+one run and prints files/s, MB/s and the ratios:
+
+* ``nm``        -- ``nm -D --defined-only FILE`` in a loop (the baseline);
+* ``reader``    -- :func:`read_binary` (symbols, writable data, fingerprint strings);
+* ``inspect``   -- :func:`inspect_extensions` with ``run_init=False``, i.e. the
+  whole ``--static-only`` path (reader + framework + evidence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from interp_audit.static.frameworks import ANCHORS
+from interp_audit.static.inspection import inspect_extensions
+from interp_audit.static.readers import read_binary
+
+PACKAGES = ["numpy", "scipy", "pandas", "scikit-learn", "pillow", "lxml", "pydantic-core", "cryptography", "pyyaml"]
+EXTENSION = re.compile(r"\.(cpython-[^.]+|abi3)\.so$|^[^.]+\.so$")
+
+
+def _default_python() -> str:
+    for candidate in ("/root/.pyenv/versions/3.13.0/bin/python3.13", "/root/.pyenv/versions/3.12.1/bin/python3.12"):
+        if os.path.exists(candidate):
+            return candidate
+    return sys.executable
+
+
+def create(env: Path, python: str) -> None:
+    subprocess.run([python, "-m", "venv", "--without-pip", str(env)], check=True)
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if os.path.exists(uv):
+        command = [uv, "pip", "install", "--python", str(env / "bin" / "python")]
+    else:
+        command = [python, "-m", "pip", "--python", str(env / "bin" / "python"), "install"]
+    subprocess.run(command + PACKAGES, check=True)
+
+
+def extension_files(env: Path) -> list[Path]:
+    """Every extension module under the environment's lib/ directory."""
+    files = []
+    for root, dirs, names in os.walk(env / "lib"):
+        dirs[:] = [d for d in dirs if not d.endswith(".libs")]  # vendored libraries, not modules
+        files.extend(Path(root) / n for n in names if EXTENSION.search(n))
+    return sorted(files)
+
+
+def _module(env: Path, path: Path) -> str:
+    site = next(p for p in path.parents if p.name == "site-packages")
+    return ".".join(path.relative_to(site).parts).split(".cpython-")[0].split(".abi3")[0].removesuffix(".so")
+
+
+def measure(env: Path, rounds: int) -> None:
+    files = extension_files(env)
+    if not files:
+        raise SystemExit(f"no extension modules under {env}/lib")
+    if not shutil.which("nm"):
+        raise SystemExit("nm (binutils) is not installed")
+    megabytes = sum(f.stat().st_size for f in files) / 1e6
+    pairs = [(_module(env, f), str(f)) for f in files]
+
+    def run_nm():
+        for f in files:
+            subprocess.run(["nm", "-D", "--defined-only", str(f)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def run_reader():
+        for f in files:
+            read_binary(str(f), ANCHORS)
+
+    def run_inspect():
+        inspect_extensions(None, pairs, run_init=False)
+
+    timings = {}
+    for name, job in (("nm", run_nm), ("reader", run_reader), ("inspect", run_inspect)):
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            job()
+            best = min(best, time.perf_counter() - started)
+        timings[name] = best
+
+    print(f"{len(files)} extension modules, {megabytes:.1f} MB, best of {rounds} round(s)")
+    for name, seconds in timings.items():
+        print(f"  {name:8s} {seconds:8.3f} s  {len(files) / seconds:9.1f} files/s  {megabytes / seconds:9.1f} MB/s")
+    print(f"ratio nm / reader : {timings['nm'] / timings['reader']:.1f}x")
+    print(f"ratio nm / inspect: {timings['nm'] / timings['inspect']:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", type=Path, help="venv (or prefix) whose extension modules to read")
+    parser.add_argument("--create", type=Path, help="create a large venv here first (needs PyPI)")
+    parser.add_argument("--python", default=_default_python(), help="interpreter for --create")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    env = args.env or args.create
+    if env is None:
+        parser.error("give --env PATH (or --create PATH)")
+    if args.create and not (args.create / "lib").exists():
+        create(args.create, args.python)
+    measure(env, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
