@@ -190,6 +190,7 @@ while queue:
     name = queue.pop(0)
     if len(walked) >= ARGS["max_modules"] or time.monotonic() - started > ARGS["walk_seconds"]:
         truncated = True
+        queue.insert(0, name)
         break
     try:
         with step("import " + name):
@@ -380,7 +381,10 @@ for item in ARGS["items"]:
             outcome["buffer"] = "ok" if same else "the shared buffer shows different bytes"
         except BaseException as exc:
             outcome["buffer"] = "cannot read the shared buffer: " + chain(exc)[0]
+        del view  # release the other interpreter's buffer while it is still alive
     outcomes.append(outcome)
+import gc
+gc.collect()
 reply["outcomes"] = outcomes
 '''
 
@@ -713,6 +717,7 @@ def check_cross_interpreter(probe):
     received = {"ok": True, "outcomes": []}
     if sent["ok"] and sent["items"]:
         received = receiver.call(_task(CROSS_RECEIVE_TASK, dict(args, items=sent["items"], relay=sent["relay"])))
+    probe.close_all([receiver])  # the receiver may hold views of the sender's buffers: it goes first
     probe.close_all()
     del keep_open
     items = []

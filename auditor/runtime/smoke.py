@@ -341,12 +341,18 @@ def run_smoke(
     iterations: int = 5,
     samples: int = 5,
     timeout: float = 60,
+    max_modules: int = 200,
+    walk_seconds: float = 20,
     checks: Iterable[str] = CHECKS,
 ) -> dict:
     """Run the smoke checks of one distribution in ``mode`` interpreters of ``python``.
 
     ``mode`` is the strictest mode in which the distribution imports
-    (``isolated`` when it can).  ``timeout`` bounds each check's worker process.
+    (``isolated`` when it can).  ``parallel`` interpreters run at once for
+    ``rounds`` rounds, each running the snippets ``iterations`` times; the
+    re-import check makes ``rounds`` cycles; the cost check ``samples``
+    interpreters.  The walk stops after ``max_modules`` modules or
+    ``walk_seconds``.  ``timeout`` bounds each check's worker process.
     Returns the dict documented in ``docs/smoke.md`` (``DistributionResult.smoke``).
     """
     started = time.monotonic()
@@ -354,7 +360,7 @@ def run_smoke(
     request = {
         "mode": mode, "import_names": list(import_names), "extensions": list(extensions),
         "snippets": [], "parallel": int(parallel), "rounds": int(rounds), "iterations": int(iterations),
-        "samples": max(2, int(samples)),
+        "samples": max(2, int(samples)), "max_modules": int(max_modules), "walk_seconds": float(walk_seconds),
     }
     runner = _Runner(python, request, float(timeout))
     report: dict[str, Any] = {"mode": mode, "python": python, "distribution": dist_name,
