@@ -95,19 +95,33 @@ def is_single_phase(ext: ExtensionInfo) -> bool:
     return bool(evidence(ext, "imports_single_phase", False)) and not evidence(ext, "imports_module_def_init", False)
 
 
+def slots_known(ext: ExtensionInfo) -> bool:
+    """True when the module's declared slots were read (absent slots are then really absent).
+
+    With ``--static-only``, or when the init function could not be called, a
+    multi-phase module's slots are unknown, and no rule may treat a missing
+    value as "not declared".
+    """
+    return bool(
+        "slots" in (ext.method or {}) or ext.slots or ext.multiple_interpreters
+        or ext.multiple_interpreters_effective or ext.gil
+    )
+
+
 def multiple_interpreters(ext: ExtensionInfo) -> Optional[str]:
     """What CPython applies for this module: the declared slot value, else the effective one."""
     if ext.multiple_interpreters:
         return ext.multiple_interpreters
     if ext.multiple_interpreters_effective:
         return ext.multiple_interpreters_effective
-    if ext.init == "multi-phase":
+    if ext.init == "multi-phase" and slots_known(ext):
         return "supported"  # CPython's default for a multi-phase module without the slot
     return None
 
 
 def below_own_gil(ext: ExtensionInfo) -> bool:
-    """True when the static facts say this module cannot run in an own-GIL interpreter."""
+    """True when the static facts say this module cannot run in an own-GIL interpreter
+    (False when they cannot tell)."""
     if is_single_phase(ext):
         return True
     value = multiple_interpreters(ext)

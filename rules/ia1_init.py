@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
-from interp_audit.model import DistributionResult, Finding
+from interp_audit.model import DistributionResult, ExtensionInfo, Finding
 from interp_audit.rules import facts, references as ref
 from interp_audit.rules.interface import Rule, RuleContext
 
@@ -66,7 +66,7 @@ class NoMultipleInterpretersSlot(Rule):
         if version is not None and version < (3, 12):
             return
         for ext in dist.extensions:
-            if ext.init == "multi-phase" and not ext.multiple_interpreters:
+            if ext.init == "multi-phase" and not ext.multiple_interpreters and facts.slots_known(ext):
                 yield self.finding(dist.name, ext.module)
 
 
@@ -141,7 +141,7 @@ class NoGilSlot(Rule):
         if version is not None and version < (3, 13):
             return
         for ext in dist.extensions:
-            if ext.init == "multi-phase" and not ext.gil:
+            if ext.init == "multi-phase" and not ext.gil and facts.slots_known(ext):
                 yield self.finding(dist.name, ext.module)
 
 
@@ -175,16 +175,18 @@ class InitFailed(Rule):
     code = "IA107"
     name = "init-failed"
     severity = "high"
-    message = "{module} failed to initialize even in the main interpreter: {reason}"
+    message = "{module} failed to initialize: {reason}"
     rationale = (
-        "The module's PyInit function (or its Py_mod_exec slot) raised or crashed when it was "
-        "loaded on its own in the main interpreter. Nothing can be said about sub-interpreters "
-        "until the module imports at all; often a missing shared library or a build for another "
-        "interpreter is the cause."
+        "The module's PyInit function (or its Py_mod_exec slot) crashed or raised, either when "
+        "interp-audit called it on its own in a throwaway process to read its declarations, or "
+        "when the distribution was imported in the main interpreter. Nothing can be said about "
+        "sub-interpreters until the module loads at all; a missing shared library, a build for "
+        "another interpreter or a crash in the init code are the usual causes."
     )
     remediation = (
         "Import the module in a plain interpreter and read the error: install the missing "
-        "dependency or shared library, or install a wheel built for this interpreter."
+        "dependency or shared library, or install a wheel built for this interpreter. A crash "
+        "in PyInit is a bug of the module: report it with the stderr shown in the report."
     )
     references = (ref.PEP_489,)
 
@@ -194,17 +196,28 @@ class InitFailed(Rule):
         main_text = facts.failure_text(main) or ""
         main_crashes = [crash for mode_name, crash in facts.crashes(dist) if mode_name == "main"]
         for ext in dist.extensions:
-            probe = facts.evidence(ext, "init_probe", {})
-            reason = None
-            if isinstance(probe, dict) and probe.get("ok") is False:
-                reason = probe.get("signal") or probe.get("error") or "the init probe failed"
-            elif main_failed:
+            reason, detail = self._probe_failure(ext)
+            if reason is None and main_failed:
                 crash = next((c for c in main_crashes if c.culprit == ext.module), None)
                 if crash is not None:
-                    reason = facts.describe_crash(crash)
+                    reason = "importing it in the main interpreter %s" % facts.describe_crash(crash)
+                    detail = crash.stderr_tail.strip()[-500:] or None
                 elif not main_crashes and (
                     ext.module in facts.failed_modules(main) or facts.mentions(main_text, ext.module)
                 ):
-                    reason = main_text
+                    reason = facts.one_line(main_text)
             if reason:
-                yield self.finding(dist.name, ext.module, reason=facts.one_line(str(reason)))
+                yield self.finding(dist.name, ext.module, reason=reason, detail=detail)
+
+    @staticmethod
+    def _probe_failure(ext: ExtensionInfo) -> tuple[Optional[str], Optional[str]]:
+        """What the init-function probe saw: a crash, or an exception raised by the init function."""
+        record = facts.evidence(ext, "initfunc", {})
+        record = record if isinstance(record, dict) else {}
+        crash = facts.evidence(ext, "initfunc_crash")
+        if isinstance(crash, dict):
+            text = record.get("error") or ext.reason or "its init function crashed the process"
+            return facts.one_line(text), (crash.get("stderr_tail") or "").strip()[-500:] or None
+        if record.get("source") and record.get("error"):  # the init function ran and raised
+            return "its init function raised %s" % facts.one_line(record["error"]), None
+        return None, None

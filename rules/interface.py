@@ -13,7 +13,6 @@ To add a rule, write one subclass in a module of this package named
 from __future__ import annotations
 
 import re
-import string
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Optional
@@ -72,11 +71,6 @@ class Rule(ABC):
     @abstractmethod
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         """Yield the findings of this rule for one distribution."""
-
-    @property
-    def placeholders(self) -> tuple[str, ...]:
-        """Names used by the message template (e.g. ``module``)."""
-        return tuple(field for _, field, _, _ in string.Formatter().parse(self.message) if field)
 
     def format_message(self, **fields: Any) -> str:
         """The message with placeholders filled; unknown ones stay as ``{name}``."""

@@ -58,6 +58,11 @@ def mode(ok, **fields) -> ModeResult:
     return ModeResult(ok=ok, **fields)
 
 
+def multi(**fields) -> dict:
+    """Fields of a multi-phase module whose slots were read by the init-function probe."""
+    return {"init": "multi-phase", "method": {"slots": "initfunc"}, **fields}
+
+
 def glob(name, size, section=".bss"):
     return {"name": name, "size": size, "section": section, "exported": False}
 
@@ -74,16 +79,17 @@ SEGV = Crash(signal="SIGSEGV", returncode=-11, culprit="pkg._ext", stderr_tail="
 #: code -> (facts that trigger the rule, facts that do not).  Every rule must be here.
 CASES = {
     "IA101": (dist(ext(init="single-phase")), dist(ext(init="multi-phase"))),
-    "IA102": (dist(ext(init="multi-phase")), dist(ext(init="multi-phase", multiple_interpreters="per-interpreter-gil"))),
+    "IA102": (dist(ext(**multi())), dist(ext(**multi(multiple_interpreters="per-interpreter-gil")))),
     "IA103": (dist(ext(init="multi-phase", multiple_interpreters="not-supported")),
               dist(ext(init="multi-phase", multiple_interpreters="supported"))),
     "IA104": (dist(ext(init="multi-phase", multiple_interpreters="supported")),
               dist(ext(init="multi-phase", multiple_interpreters="per-interpreter-gil"))),
-    "IA105": (dist(ext(init="multi-phase", gil=None)), dist(ext(init="multi-phase", gil="not-used"))),
+    "IA105": (dist(ext(**multi(gil=None))), dist(ext(**multi(gil="not-used")))),
     "IA106": (dist(ext(init="multi-phase", m_size=0, evidence={"writable_globals": [glob("counter", 4)]})),
               dist(ext(init="multi-phase", m_size=16, evidence={"writable_globals": [glob("counter", 4)]}))),
-    "IA107": (dist(ext(evidence={"init_probe": {"ok": False, "signal": "SIGSEGV"}})),
-              dist(ext(evidence={"init_probe": {"ok": True}}), modes={"main": mode(True)})),
+    "IA107": (dist(ext(evidence={"initfunc": {"error": "PyInit__ext crashed the process (SIGSEGV)"},
+                                 "initfunc_crash": {"signal": "SIGSEGV", "culprit": "pkg._ext", "stderr_tail": "boom"}})),
+              dist(ext(evidence={"initfunc": {"source": "initfunc", "def_name": "_ext"}}), modes={"main": mode(True)})),
     "IA201": (dist(ext(evidence={"writable_globals": [glob("module_def", 104, ".data"), glob("cache", 8)]})),
               dist(ext(evidence={"writable_globals": [glob("module_def", 104, ".data"), glob("methods", 64, ".data"),
                                                       glob("completed.0", 1), glob("__dso_handle", 0, ".data")]}))),
@@ -116,7 +122,7 @@ FRAMEWORK_RULES = {
 }
 for _code, _framework in FRAMEWORK_RULES.items():
     CASES[_code] = (
-        dist(ext(init="multi-phase", framework=Framework(_framework))),  # no slot: shared GIL at best
+        dist(ext(**multi(framework=Framework(_framework)))),  # no slot: shared GIL at best
         dist(ext(init="multi-phase", multiple_interpreters="per-interpreter-gil", framework=Framework(_framework)),
              modes={"isolated": mode(True, alone=scenario(True, loaded_extensions=["pkg._ext"]))}),
     )
@@ -190,10 +196,20 @@ def test_single_phase_is_inferred_from_imported_api():
 
 
 def test_version_dependent_rules_follow_the_audited_python():
-    multi = dist(ext(init="multi-phase"))
-    assert run("IA105", multi, PY313) and not run("IA105", multi, PY312)
-    assert run("IA102", multi, PY312) and not run("IA102", multi, PY311)
-    assert run("IA105", multi, RuleContext())  # unknown interpreter: report
+    facts = dist(ext(**multi()))
+    assert run("IA105", facts, PY313) and not run("IA105", facts, PY312)
+    assert run("IA102", facts, PY312) and not run("IA102", facts, PY311)
+    assert run("IA105", facts, RuleContext())  # unknown interpreter: report
+
+
+def test_unknown_slots_are_not_missing_slots():
+    """--static-only (or an init probe that could not run) leaves the slots unknown."""
+    unknown = dist(ext(init="multi-phase", reason="declared slots unknown: the init function was not called"))
+    for code in ("IA102", "IA105", "IA401", "IA402", "IA405"):
+        facts = dist(ext(init="multi-phase", framework=Framework(FRAMEWORK_RULES.get(code, "c-api"))))
+        assert run(code, unknown) == [] and run(code, facts) == [], code
+    declared = dist(ext(init="multi-phase", multiple_interpreters="supported", framework=Framework("pybind11")))
+    assert run("IA402", declared)
 
 
 def test_writable_globals_leave_out_definition_tables_and_toolchain_symbols():
@@ -226,10 +242,20 @@ def test_missing_evidence_keys_do_not_break_rules():
     assert registry.evaluate(dist()) == []
 
 
+def test_init_probe_crash_and_raise():
+    [crashed] = run("IA107", CASES["IA107"][0])
+    assert crashed.message == "pkg._ext failed to initialize: PyInit__ext crashed the process (SIGSEGV)"
+    assert crashed.detail == "boom"
+    raised = dist(ext(evidence={"initfunc": {"source": "initfunc", "error": "ImportError: libfoo.so.1: cannot open"}}))
+    assert "its init function raised ImportError: libfoo.so.1" in run("IA107", raised)[0].message
+    not_reached = dist(ext(evidence={"initfunc": {"error": "not probed"}}))  # the probe's own trouble
+    assert run("IA107", not_reached) == []
+
+
 def test_init_failure_in_main_names_the_module():
     crashed = dist(ext(), modes={"main": mode(False, crash=SEGV, alone=scenario(False, crash=SEGV))})
     [finding] = run("IA107", crashed)
-    assert finding.module == "pkg._ext" and "SIGSEGV" in finding.message
+    assert finding.module == "pkg._ext" and "main interpreter crashed with SIGSEGV" in finding.message
     raised = dist(ext(), modes={"main": mode(False, error="ImportError: libfoo.so.1: cannot open shared object file",
                                              alone=scenario(False, failed_module="pkg._ext"))})
     assert "libfoo.so.1" in run("IA107", raised)[0].message
@@ -334,9 +360,9 @@ def test_pybind11_hint_depends_on_version(version, fragment):
 
 
 def test_cython_hint_and_unparsable_versions():
-    old = dist(ext(init="multi-phase", framework=Framework("cython", "3.0.11")))
+    old = dist(ext(**multi(framework=Framework("cython", "3.0.11"))))
     assert "upgrade to Cython >= 3.1" in run("IA401", old)[0].detail
-    odd = dist(ext(init="multi-phase", framework=Framework("cython", "not a version")))
+    odd = dist(ext(**multi(framework=Framework("cython", "not a version"))))
     assert run("IA401", odd)[0].detail is None
 
 
@@ -376,7 +402,7 @@ def test_evaluate_applies_selection_and_per_distribution_ignores():
 def test_apply_fills_findings_of_a_report():
     report = ScanReport(interpreters=[InterpreterRun(
         python=PythonInfo("3.12.1", "cpython", "python3.12"),
-        distributions=[dist(ext(init="multi-phase")), dist(name="clean")],
+        distributions=[dist(ext(**multi())), dist(name="clean")],
     )])
     registry.apply(report)
     first, second = report.interpreters[0].distributions
@@ -536,38 +562,36 @@ def test_committed_rules_doc_is_up_to_date():
 # --------------------------------------------------------------------------- end to end: real evidence
 
 
-def static_info(path: Path, module: str) -> ExtensionInfo:
-    """ExtensionInfo from the real static readers (symbols of a compiled file)."""
-    from interp_audit.static.evidence import build_evidence, static_init_kind
-    from interp_audit.static.frameworks import detect_framework
-    from interp_audit.static.readers import read_binary
-
-    facts = read_binary(str(path))
-    detection = detect_framework(facts)
-    framework = detection.framework if detection else None
-    init, _, reason = static_init_kind(facts, module, framework.name if framework else None)
-    return ExtensionInfo(module=module, path=str(path), init=init, framework=framework,
-                         evidence=build_evidence(facts, module, detection), reason=reason)
-
-
 #: fixturelib.EXPECTED "static" kinds -> the rule that reports them.
 STATIC_KIND_RULE = {"static-pyobject": "IA201", "mutable-global": "IA201", "static-type": "IA202",
                     "pystate": "IA203", "gilstate": "IA204"}
 
 
 def test_static_rules_on_compiled_fixtures(target_python, tmp_path):
+    """The real static stage (symbols + init-function probe) on every corpus extension."""
+    from interp_audit.static.inspection import inspect_extensions
+
     version = tuple(fixturelib.python_info(target_python)["version"])
     expected = fixturelib.expected_for(version)
     owner = {module: name for name in expected for module in fixturelib.corpus_spec(name).extensions}
-    context_python = PythonInfo(".".join(map(str, version)), "cpython", target_python)
-    for module, source in fixturelib.extension_sources().items():
+    modules = list(fixturelib.extension_sources().items())
+    paths = [(m, str(fixturelib.build_extension(target_python, src, m, tmp_path))) for m, src in modules]
+    infos = inspect_extensions(target_python, paths)
+    python = PythonInfo(".".join(map(str, version)), "cpython", target_python)
+    for info in infos:
+        module = info.module
         facts = expected[owner[module]]
-        path = fixturelib.build_extension(target_python, source, module, tmp_path)
-        info = static_info(path, module)
-        assert info.init == facts["init"][module], module
-        findings = registry.evaluate(dist(info, name=owner[module]), python=context_python)
+        init, declared = facts["init"][module], facts["multiple_interpreters"][module]
+        findings = registry.evaluate(dist(info, name=owner[module]), python=python)
         codes = {f.code for f in findings}
-        assert ("IA101" in codes) == (facts["init"][module] == "single-phase"), module
+        assert info.init == init, module
+        assert ("IA101" in codes) == (init == "single-phase"), (module, findings)
+        assert ("IA102" in codes) == (init == "multi-phase" and declared is None), (module, findings)
+        assert ("IA103" in codes) == (declared == "not-supported"), (module, findings)
+        assert ("IA104" in codes) == (declared == "supported"), (module, findings)
+        no_gil_slot = init == "multi-phase" and version >= (3, 13) and facts["gil"][module] is None
+        assert ("IA105" in codes) == no_gil_slot, (module, findings)
+        assert "IA107" not in codes, (module, findings)
         wanted = {STATIC_KIND_RULE[kind] for kind in facts["static"]}
         assert codes & {"IA201", "IA202", "IA203", "IA204"} == wanted, (module, findings)
         globals_expected = facts["static"].get("static-pyobject", []) + facts["static"].get("mutable-global", [])
@@ -578,6 +602,20 @@ def test_static_rules_on_compiled_fixtures(target_python, tmp_path):
         for kind in ("pystate", "gilstate"):
             for symbol in facts["static"].get(kind, []):
                 assert any(symbol in f.message for f in findings if f.code == STATIC_KIND_RULE[kind])
+
+
+def test_init_crash_seen_by_the_real_init_probe(target_python, tmp_path):
+    from interp_audit.static.inspection import inspect_extensions
+
+    source = tmp_path / "ia_initcrash.c"
+    source.write_text(
+        "#include <Python.h>\n"
+        "PyMODINIT_FUNC PyInit_ia_initcrash(void) { volatile int *p = 0; *p = 1; return NULL; }\n"
+    )
+    path = fixturelib.build_extension(target_python, source, "ia_initcrash", tmp_path)
+    [info] = inspect_extensions(target_python, [("ia_initcrash", str(path))], timeout=20)
+    [finding] = [f for f in registry.evaluate(dist(info)) if f.code == "IA107"]
+    assert finding.module == "ia_initcrash" and "SIGSEGV" in finding.message
 
 
 #: fixture distribution -> the runtime rule its scan must raise.
