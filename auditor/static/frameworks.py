@@ -85,9 +85,12 @@ REMEDIATION: dict[str, str] = {
         "single-phase. There is no opt-in; load the module in the main interpreter only."
     ),
     "pyo3": (
-        "PyO3 does not support sub-interpreters yet (PyO3 issue #576, tracking issue #3451): its "
-        "modules raise ImportError when imported in a second interpreter. Nothing to switch on; "
-        "load the module in the main interpreter only."
+        "PyO3 does not support sub-interpreters yet (PyO3 issues #576 and #3451). Older releases refuse a "
+        "second interpreter with ImportError ('PyO3 modules do not yet support subinterpreters' or 'may only "
+        "be initialized once per interpreter process'); PyO3 0.28+ uses multi-phase init without "
+        "Py_mod_multiple_interpreters, so shared-GIL interpreters load the module once and a second "
+        "interpreter then fails (e.g. \"_abc_impl is set to a wrong type\"). No option changes this: "
+        "use the module from the main interpreter only."
     ),
     "mypyc": (
         "mypyc modules are single-phase on regular CPython builds (multi-phase with "
@@ -101,8 +104,10 @@ REMEDIATION: dict[str, str] = {
         "legacy sub-interpreters load them. No cffi option changes that today."
     ),
     "swig": (
-        "SWIG 4.2+ emits multi-phase init; check the declared Py_mod_multiple_interpreters slot. "
-        "Older SWIG output is single-phase: regenerate the wrapper with a current SWIG."
+        "SWIG 4.3 and older generate single-phase modules: regenerate the wrapper with SWIG 4.4+, which "
+        "emits multi-phase init. It declares no Py_mod_multiple_interpreters slot (CPython then allows "
+        "shared-GIL but not own-GIL interpreters) and SWIG's type table stays process-wide, so add the slot "
+        "only after checking the wrapped library keeps no per-interpreter Python state."
     ),
     "hpy": (
         "HPy universal modules are loaded through the hpy package; their sub-interpreter support "
