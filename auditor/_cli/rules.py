@@ -42,14 +42,13 @@ def _print_table(rows: list[dict]) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False, header_style="bold")
-    for title in ("Code", "Severity", "Name", "Message"):
-        table.add_column(title, overflow="fold")
+    for title in ("Code", "Severity", "Name"):
+        table.add_column(title, no_wrap=True)
+    table.add_column("Message", overflow="fold")
     for row in rows:
-        style = None if row["enabled"] else "dim"
-        table.add_row(row["code"], row["severity"], row["name"], row["message"], style=style)
-    Console().print(table)
-    if not all(row["enabled"] for row in rows):
-        Console().print("[dim]Dimmed rules are turned off by the configuration.[/dim]")
+        message = row["message"] if row["enabled"] else row["message"] + " (off)"
+        table.add_row(row["code"], row["severity"], row["name"], message, style=None if row["enabled"] else "dim")
+    Console().print(table, markup=False)
 
 
 @click.command("rules", epilog=EPILOG)
@@ -63,8 +62,8 @@ def _print_table(rows: list[dict]) -> None:
 def command(output_format: str, config_path: Optional[Path], select: tuple[str, ...], ignore: tuple[str, ...]) -> None:
     """List every rule: code, severity, name and message.
 
-    Rules turned off by [tool.interp-audit] select/ignore (or by --select /
-    --ignore) are marked "(off)".
+    Rules turned off by [tool.interp-audit] select/ignore in pyproject.toml
+    (or by --select / --ignore) are marked "(off)".
     """
     config = rule_config.load_config(config_path).merged(select=select, ignore=ignore)
     rows = _rows(config)
