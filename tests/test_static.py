@@ -277,6 +277,9 @@ def test_bad_files_give_unknown_with_a_reason_never_an_exception(target_python, 
         assert infos["ia_t_ok"].init == "multi-phase"
         assert "aarch64" in infos["wrong_arch"].reason and "cannot be loaded" in infos["wrong_arch"].reason
         assert infos["wrong_arch"].evidence["init_symbols"] == ["PyInit_ia_t_ok"]  # still read statically
+        for name in bad:
+            assert infos[name].evidence["binary_error"], name  # the scan reports these as input problems
+        assert "binary_error" not in infos["ia_t_ok"].evidence
         assert "empty" in infos["empty"].reason
         assert "truncated" in infos["truncated_half"].reason or "corrupt" in infos["truncated_half"].reason
         assert "not a shared library" in infos["text"].reason
