@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Iterable, Optional
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from interp_audit.model import DistributionResult, ExtensionInfo, Finding
@@ -18,14 +19,33 @@ from interp_audit.rules import facts, references as ref
 from interp_audit.rules.interface import Rule, RuleContext
 
 
-def parse_version(text: Optional[str]) -> Optional[Version]:
-    """A framework version as found in a binary, or None when absent or unparsable."""
+def below(text: Optional[str], bound: str) -> Optional[bool]:
+    """Is the framework version ``text`` older than ``bound``?  None when it cannot tell.
+
+    ``text`` is a version (``3.0.11``) or, when the binary only narrows it down,
+    a PEP 440 range (``<3``, ``>=3.0,<3.1``).
+    """
     if not text:
         return None
+    limit = Version(bound)
     try:
-        return Version(text.strip().lstrip("vV"))
+        return Version(text.strip().lstrip("vV")) < limit
     except InvalidVersion:
+        pass
+    try:
+        specifiers = SpecifierSet(text)
+    except InvalidSpecifier:
         return None
+    for spec in specifiers:
+        try:
+            edge = Version(spec.version)
+        except InvalidVersion:
+            continue
+        if spec.operator in ("<", "<=") and edge <= limit:
+            return True
+        if spec.operator in (">=", ">", "==", "~=") and edge >= limit:
+            return False
+    return None
 
 
 class FrameworkRule(Rule):
@@ -36,8 +56,8 @@ class FrameworkRule(Rule):
     supports_isolated: ClassVar[bool]  # some release can build own-GIL modules
     message = "{module} is built with {framework} and, as built, cannot run in an isolated (own-GIL) interpreter"
 
-    def hint(self, version: Optional[Version]) -> Optional[str]:
-        """A sentence for this module's framework version, or None."""
+    def hint(self, version: Optional[str]) -> Optional[str]:
+        """A sentence for this module's framework version (or version range), or None."""
         return None
 
     def applies(self, ext: ExtensionInfo) -> bool:
@@ -52,7 +72,7 @@ class FrameworkRule(Rule):
                 continue
             text = facts.framework_version(ext)
             label = "%s %s" % (self.label, text) if text else self.label
-            yield self.finding(dist.name, ext.module, framework=label, detail=self.hint(parse_version(text)))
+            yield self.finding(dist.name, ext.module, framework=label, detail=self.hint(text))
 
 
 class Cython(FrameworkRule):
@@ -80,9 +100,13 @@ class Cython(FrameworkRule):
     )
     references = (ref.CYTHON_DIRECTIVES, ref.PEP_489, ref.PEP_684)
 
-    def hint(self, version: Optional[Version]) -> Optional[str]:
-        if version is not None and version < Version("3.1"):
+    def hint(self, version: Optional[str]) -> Optional[str]:
+        older = below(version, "3.1")
+        if older:
             return "Cython %s predates the subinterpreters_compatible directive: upgrade to Cython >= 3.1." % version
+        if older is False:
+            return ("Cython %s supports it: compile with -DCYTHON_USE_MODULE_STATE=1 and set "
+                    "subinterpreters_compatible=own_gil." % version)
         return None
 
 
@@ -106,10 +130,11 @@ class Pybind11(FrameworkRule):
     )
     references = (ref.PYBIND11_SUBINTERPRETERS, ref.PEP_684)
 
-    def hint(self, version: Optional[Version]) -> Optional[str]:
-        if version is not None and version < Version("3.0"):
+    def hint(self, version: Optional[str]) -> Optional[str]:
+        older = below(version, "3.0")
+        if older:
             return "pybind11 %s builds single-phase modules: upgrade to pybind11 >= 3.0 first." % version
-        if version is not None:
+        if older is False:
             return "pybind11 %s supports it: add py::multiple_interpreters::per_interpreter_gil()." % version
         return None
 
@@ -174,8 +199,8 @@ class Swig(FrameworkRule):
     )
     references = (ref.SWIG_CHANGES, ref.PEP_489)
 
-    def hint(self, version: Optional[Version]) -> Optional[str]:
-        if version is not None and version < Version("4.4.0"):
+    def hint(self, version: Optional[str]) -> Optional[str]:
+        if below(version, "4.4.0"):
             return "SWIG %s generates single-phase modules: regenerate with SWIG >= 4.4.0." % version
         return None
 

@@ -350,7 +350,9 @@ def test_mismatch_needs_the_module_to_have_really_loaded():
 
 @pytest.mark.parametrize("version, fragment", [
     ("2.11.1", "upgrade to pybind11 >= 3.0"),
+    ("<3", "upgrade to pybind11 >= 3.0"),  # what the static stage derives from the internals key
     ("3.0.1", "add py::multiple_interpreters::per_interpreter_gil()"),
+    (">=3.0,<3.1", "add py::multiple_interpreters::per_interpreter_gil()"),
 ])
 def test_pybind11_hint_depends_on_version(version, fragment):
     facts = dist(ext(init="multi-phase", multiple_interpreters="not-supported", framework=Framework("pybind11", version)))
@@ -362,6 +364,8 @@ def test_pybind11_hint_depends_on_version(version, fragment):
 def test_cython_hint_and_unparsable_versions():
     old = dist(ext(**multi(framework=Framework("cython", "3.0.11"))))
     assert "upgrade to Cython >= 3.1" in run("IA401", old)[0].detail
+    new = dist(ext(**multi(framework=Framework("cython", "3.3.1"))))
+    assert "-DCYTHON_USE_MODULE_STATE=1" in run("IA401", new)[0].detail
     odd = dist(ext(**multi(framework=Framework("cython", "not a version"))))
     assert run("IA401", odd)[0].detail is None
 
@@ -650,3 +654,54 @@ def test_runtime_rules_on_a_real_ladder(corpus_env):
             assert "SIGSEGV" in finding.message and "ia_segv" in finding.message
     clean = audit_item(items["ia-fixture-clean"], source, ladder)
     assert not {f.code for f in registry.evaluate(clean, python=python)} & runtime_codes
+
+
+#: One real PyPI wheel per framework (pinned, binary only): module -> framework rule that must fire.
+REAL_FRAMEWORK_WHEELS = {
+    "pyyaml==6.0.4": ("yaml._yaml", "IA401"),  # Cython without module state: no slot, one interpreter
+    "rpds-py==2026.9.1": ("rpds.rpds", "IA404"),  # PyO3
+    "argon2-cffi-bindings==26.2.0": ("_argon2_cffi_bindings._ffi", "IA407"),  # cffi
+    "pykcs11==1.5.20": ("PyKCS11._LowLevel", "IA405"),  # SWIG
+    "apngasm-python==1.3.2": ("apngasm_python._apngasm_python", "IA403"),  # nanobind
+    "black==26.10.1": ("blib2to3.pgen2.token", "IA406"),  # mypyc
+}
+
+
+@pytest.fixture(scope="module")
+def framework_wheels(target_python, tmp_path_factory):
+    """A venv of ``target_python`` with the wheels above (no dependencies but cffi)."""
+    import os
+    import subprocess
+
+    root = tmp_path_factory.mktemp("rules-wheels-" + fixturelib.python_info(target_python)["label"])
+    venv_python = fixturelib.make_venv(target_python, root / "venv")
+    uv = fixturelib._uv()
+    command = ([uv, "pip", "install", "--python", str(venv_python)] if uv
+               else [str(venv_python), "-m", "pip", "install"])
+    command += ["--no-deps", "--only-binary", ":all:", "cffi==2.1.1", *REAL_FRAMEWORK_WHEELS]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        message = "could not install real wheels from PyPI:\n" + done.stderr[-2000:]
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    site = fixturelib.site_packages(venv_python)
+    suffix = fixturelib.python_info(target_python)["ext_suffix"]
+    paths = {}
+    for module, _ in REAL_FRAMEWORK_WHEELS.values():
+        base = str(site / module.replace(".", "/"))
+        paths[module] = next(base + s for s in (suffix, ".abi3.so") if os.path.exists(base + s))
+    return venv_python, paths
+
+
+def test_framework_rules_on_real_wheels(framework_wheels):
+    from interp_audit.static.inspection import inspect_extensions
+
+    venv_python, paths = framework_wheels
+    infos = {i.module: i for i in inspect_extensions(str(venv_python), list(paths.items()), timeout=60)}
+    for module, code in REAL_FRAMEWORK_WHEELS.values():
+        findings = registry.evaluate(dist(infos[module]))
+        framework_codes = {f.code for f in findings if f.code.startswith("IA4")}
+        assert framework_codes == {code}, (module, infos[module].framework, findings)
+        [finding] = [f for f in findings if f.code == code]
+        assert registry.get(code).label in finding.message
