@@ -622,38 +622,45 @@ def test_init_crash_seen_by_the_real_init_probe(target_python, tmp_path):
     assert finding.module == "ia_initcrash" and "SIGSEGV" in finding.message
 
 
-#: fixture distribution -> the runtime rule its scan must raise.
+#: fixture distribution -> every finding code its scan must produce (no more, no less; IA105, the
+#: version-dependent free-threading note, aside).
 RUNTIME_EXPECTATIONS = {
-    "ia-fixture-single": "IA301",
-    "ia-fixture-segv": "IA303",
-    "ia-fixture-oneper": "IA302",
-    "ia-fixture-blocked": "IA305",
-    "ia-fixture-degraded": "IA304",
+    "ia-fixture-single": {"IA101", "IA301"},
+    "ia-fixture-segv": {"IA303", "IA306"},  # declares per-interpreter GIL support, then crashes there
+    "ia-fixture-oneper": {"IA302", "IA306", "IA201", "IA106"},  # declares it, then refuses a second interpreter
+    "ia-fixture-blocked": {"IA305"},
+    "ia-fixture-degraded": {"IA101", "IA304"},
 }
 
 
 def test_runtime_rules_on_a_real_ladder(corpus_env):
+    """The scan's own stages (static inspection, ladder, verdict) on the installed corpus, then the rules."""
     from interp_audit.runtime.ladder import Ladder
-    from interp_audit.scan import audit_item
     from interp_audit.source.environment import EnvironmentSource
+    from interp_audit.static.inspection import inspect_extensions
+    from interp_audit.verdict import judge
 
     source = EnvironmentSource(str(corpus_env.python), list(RUNTIME_EXPECTATIONS) + ["ia-fixture-clean"])
     ladder = Ladder(str(corpus_env.python), 30.0, source.stdlib_names())
     python = source.python()
+
+    def audit(item) -> DistributionResult:
+        result = DistributionResult(name=item.name, version=item.version, import_names=list(item.import_names))
+        result.extensions = inspect_extensions(str(corpus_env.python), item.extensions)
+        outcomes = [ladder.climb(name, source.watched_extensions(item)) for name in item.import_names]
+        return judge(result, outcomes, source.owner_of, source.stdlib_names())
+
     items = {item.name: item for item in source.items()}
-    runtime_codes = {code for code in registry.codes() if code.startswith("IA3")}
-    for name, code in RUNTIME_EXPECTATIONS.items():
-        result = audit_item(items[name], source, ladder)
-        codes = {f.code for f in registry.evaluate(result, python=python)}
-        assert code in codes, (name, result.flags, codes)
+    for name, wanted in RUNTIME_EXPECTATIONS.items():
+        findings = registry.evaluate(audit(items[name]), python=python)
+        assert {f.code for f in findings} - {"IA105"} == wanted, (name, findings)
         if name == "ia-fixture-oneper":
-            [finding] = [f for f in registry.evaluate(result) if f.code == "IA302"]
+            [finding] = [f for f in findings if f.code == "IA302"]
             assert "cannot load module more than once per process" in finding.message
         if name == "ia-fixture-segv":
-            [finding] = [f for f in registry.evaluate(result) if f.code == "IA303"]
+            [finding] = [f for f in findings if f.code == "IA303"]
             assert "SIGSEGV" in finding.message and "ia_segv" in finding.message
-    clean = audit_item(items["ia-fixture-clean"], source, ladder)
-    assert not {f.code for f in registry.evaluate(clean, python=python)} & runtime_codes
+    assert registry.evaluate(audit(items["ia-fixture-clean"]), python=python) == []
 
 
 #: One real PyPI wheel per framework (pinned, binary only): module -> framework rule that must fire.
