@@ -25,8 +25,8 @@ What is reported (codes of the rule catalogue):
   ``&x``).  C++ ``static`` data members of Python object type too.
 * IA202 ``PyTypeObject`` variables (static types).
 * IA203 ``PyState_FindModule`` / ``PyState_AddModule`` / ``PyState_RemoveModule``.
-* IA204 ``PyGILState_Ensure`` / ``PyGILState_GetThisThreadState`` /
-  ``PyGILState_Check`` (``PyGILState_Release`` pairs with a reported Ensure).
+* IA204 ``PyGILState_Ensure`` / ``PyGILState_Release`` /
+  ``PyGILState_GetThisThreadState`` / ``PyGILState_Check``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ SINGLE_PHASE_CREATORS = frozenset(
 )
 MULTI_PHASE_INIT = "PyModuleDef_Init"
 STATE_LOOKUPS = frozenset({"PyState_FindModule", "PyState_AddModule", "PyState_RemoveModule"})
-GILSTATE_CALLS = frozenset({"PyGILState_Ensure", "PyGILState_GetThisThreadState", "PyGILState_Check"})
+GILSTATE_CALLS = frozenset(
+    {"PyGILState_Ensure", "PyGILState_Release", "PyGILState_GetThisThreadState", "PyGILState_Check"}
+)
 INTERESTING_CALLS = SINGLE_PHASE_CREATORS | STATE_LOOKUPS | GILSTATE_CALLS | {MULTI_PHASE_INIT}
 
 #: Constant tables of the C API: mutable in C, but by convention written only by CPython.
@@ -154,24 +156,37 @@ def _text(node: Optional[tree_sitter.Node]) -> str:
     return node.text.decode("utf-8", "replace")
 
 
+def _type_label(node: Optional[tree_sitter.Node]) -> str:
+    """A declaration's type as one short line."""
+    text = " ".join(_text(node).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _function_name(function: tree_sitter.Node) -> Optional[str]:
     """The name of the function a ``function_definition`` defines."""
     name, is_function, _ = _declared(function.child_by_field_name("declarator"))
     return _text(name) if name is not None and is_function else None
 
 
+#: Pointer depth reported for function pointers (they hold code, not objects).
+FUNCTION_POINTER = -1
+
+
 def _declared(declarator: Optional[tree_sitter.Node]) -> tuple[Optional[tree_sitter.Node], bool, int]:
-    """(name node, declares a function, pointer depth) for a declarator."""
+    """(name node, declares a function, pointer depth or FUNCTION_POINTER) for a declarator."""
     pointers = 0
+    function_pointer = False
     node = declarator
     while node is not None:
         kind = node.type
-        if kind in ("identifier", "field_identifier", "qualified_identifier", "operator_name", "destructor_name"):
-            return node, False, pointers
+        if kind in ("identifier", "field_identifier", "type_identifier", "qualified_identifier", "operator_name",
+                    "destructor_name"):
+            return node, False, FUNCTION_POINTER if function_pointer else pointers
         if kind == "function_declarator":
             inner = node.child_by_field_name("declarator")
             if inner is not None and inner.type == "parenthesized_declarator":
-                node = inner  # a function pointer: the variable's name is inside
+                function_pointer = True  # the variable's name is inside the parentheses
+                node = inner
                 continue
             return inner, True, pointers
         if kind == "pointer_declarator":
@@ -211,6 +226,61 @@ def _type_words(type_node: Optional[tree_sitter.Node]) -> list[tuple[str, Option
     return words
 
 
+def _declaration_words(declaration: tree_sitter.Node) -> list[tuple[str, Optional[str]]]:
+    """Type names of a declaration outside its declarators, including those the parser could not place."""
+    declarators = {child.id for child in declaration.children_by_field_name("declarator")}
+    words: list[tuple[str, Optional[str]]] = []
+    for child in declaration.named_children:
+        if child.id not in declarators:
+            words.extend(_type_words(child))
+    return words
+
+
+def _misparsed_items(root: tree_sitter.Node) -> set[int]:
+    """Ids of top-level items that sit inside a function body the parser did not recognise.
+
+    An unknown macro before a function (``static MACRO(1) PyObject *f(...) {``)
+    can turn the header into a broken declaration whose ERROR holds the ``{``;
+    the body's statements then appear at file scope until an ERROR holding the
+    ``}``.  Such items, and the broken declaration itself, are not file-scope
+    variables.
+    """
+    misparsed: set[int] = set()
+    open_braces = 0
+    stack = list(reversed(root.named_children))
+    while stack:
+        item = stack.pop()
+        if item.type in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "linkage_specification",
+                         "declaration_list"):
+            stack.extend(reversed(item.named_children))
+            continue
+        if open_braces > 0:
+            misparsed.add(item.id)
+        if item.has_error:
+            opened, closed = _error_braces(item)
+            if opened:
+                misparsed.add(item.id)
+            open_braces = max(0, open_braces + opened - closed)
+    return misparsed
+
+
+def _error_braces(node: tree_sitter.Node) -> tuple[int, int]:
+    """Braces that are direct children of ERROR nodes under ``node``: (opened, closed)."""
+    opened = closed = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "ERROR":
+            for child in current.children:
+                if child.type == "{":
+                    opened += 1
+                elif child.type == "}":
+                    closed += 1
+        if current.has_error:
+            stack.extend(current.named_children)
+    return opened, closed
+
+
 def _storage(declaration: tree_sitter.Node) -> set[str]:
     return {_text(child) for child in declaration.children if child.type == "storage_class_specifier"}
 
@@ -229,6 +299,15 @@ def _enclosing(node: tree_sitter.Node) -> tuple[str, Optional[tree_sitter.Node]]
             return "file", None
         parent = parent.parent
     return "file", None
+
+
+def _inside_error(node: tree_sitter.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "ERROR":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _written_base(node: tree_sitter.Node) -> Optional[tree_sitter.Node]:
@@ -526,7 +605,7 @@ class _Analysis:
             if not members:
                 continue
             _, _, pointers = _declared(members[0].child_by_field_name("declarator"))
-            if pointers or not self._is_object_type(members[0].child_by_field_name("type"), 0):
+            if pointers or not self._is_object_type(_declaration_words(members[0]), 0):
                 continue
             name = struct.child_by_field_name("name")
             if name is not None:
@@ -538,8 +617,10 @@ class _Analysis:
                     if alias_name is not None:
                         self.object_structs.add(_text(alias_name))
 
-    def _is_object_type(self, type_node: Optional[tree_sitter.Node], pointers: int) -> bool:
-        for word, scope in _type_words(type_node):
+    def _is_object_type(self, words: list[tuple[str, Optional[str]]], pointers: int) -> bool:
+        if pointers == FUNCTION_POINTER:
+            return False
+        for word, scope in words:
             if word == "PyTypeObject" and pointers == 0:
                 continue  # a static type: IA202
             if word in ("PyObject", "PyVarObject") or _PY_OBJECT_TYPE.match(word) or word in self.object_structs:
@@ -551,16 +632,24 @@ class _Analysis:
     def _check_globals(self, declarations: list[tree_sitter.Node], writes: list[tree_sitter.Node],
                        addresses: list[tree_sitter.Node]) -> None:
         candidates: dict[tuple[Optional[int], str], _Candidate] = {}
+        misparsed = _misparsed_items(self.tree.root_node) if self.tree.root_node.has_error else set()
+        shared: dict[tuple[Optional[int], str], tuple] = {}  # one report per variable, at its definition
         for declaration in declarations:
             storage = _storage(declaration)
             scope, function = _enclosing(declaration)
             if scope == "other" or (scope == "function" and "static" not in storage):
                 continue
+            if "static" not in storage and _inside_error(declaration):
+                continue  # the parser lost track of the scope (e.g. a C++ class body behind macros)
             if "extern" in storage and not any(d.type == "init_declarator"
                                                for d in declaration.children_by_field_name("declarator")):
                 continue
+            if function is None and declaration.id in misparsed and (
+                    "static" not in storage or declaration.has_error):
+                continue
             type_node = declaration.child_by_field_name("type")
-            words = {word for word, _ in _type_words(type_node)}
+            type_words = _declaration_words(declaration)
+            words = {word for word, _ in type_words}
             if words & TABLE_TYPES:
                 continue
             where = "file scope" if function is None else "function %s" % (_function_name(function) or "?")
@@ -570,16 +659,22 @@ class _Analysis:
                 if name_node is None or is_function or name_node.type == "qualified_identifier":
                     continue
                 name = _text(name_node)
+                key = (function.id if function is not None else None, name)
+                defines = declarator.type == "init_declarator"
                 if "PyTypeObject" in words and pointers == 0:
-                    self.add("IA202", name_node, "%sPyTypeObject %s is a static type shared by every interpreter"
-                             % (kind, name), symbol=name, statement=declaration)
-                elif self._is_object_type(type_node, pointers):
-                    self.add("IA201", name_node, "%s%s %s at %s holds a Python object shared by every interpreter"
-                             % (kind, _text(type_node), "*" * pointers + name, where),
-                             symbol=name, statement=declaration)
+                    key = (None, name)  # a type has one name per file, whatever scope the parser saw
+                    report = ("IA202", name_node, "%sPyTypeObject %s is a static type shared by every interpreter"
+                              % (kind, name), declaration, defines)
+                elif self._is_object_type(type_words, pointers):
+                    report = ("IA201", name_node, "%s%s %s at %s holds a Python object shared by every interpreter"
+                              % (kind, _type_label(type_node), "*" * pointers + name, where), declaration, defines)
                 else:
-                    key = (function.id if function is not None else None, name)
                     candidates.setdefault(key, _Candidate(name, name_node, declaration, where))
+                    continue
+                if key not in shared or (defines and not shared[key][4]):
+                    shared[key] = report
+        for code, name_node, detail, declaration, _ in shared.values():
+            self.add(code, name_node, detail, symbol=_text(name_node), statement=declaration)
         if candidates:
             self._check_writes(candidates, writes, addresses)
 
@@ -646,12 +741,13 @@ class _Analysis:
                 if name_node is None or is_function:
                     continue
                 name = _text(name_node)
-                if "PyTypeObject" in {w for w, _ in _type_words(type_node)} and pointers == 0:
+                member_words = _declaration_words(member)
+                if "PyTypeObject" in {w for w, _ in member_words} and pointers == 0:
                     self.add("IA202", name_node, "static member PyTypeObject %s is a static type" % name,
                              symbol=name, statement=member)
-                elif self._is_object_type(type_node, pointers):
+                elif self._is_object_type(member_words, pointers):
                     self.add("IA201", name_node, "static member %s %s holds a Python object shared by every "
-                             "interpreter" % (_text(type_node), "*" * pointers + name), symbol=name, statement=member)
+                             "interpreter" % (_type_label(type_node), "*" * pointers + name), symbol=name, statement=member)
 
     # comments ------------------------------------------------------------------------------
     def _comments(self, nodes: list[tree_sitter.Node]) -> list[Comment]:

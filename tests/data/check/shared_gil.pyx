@@ -1,0 +1,3 @@
+# cython: subinterpreters_compatible=shared_gil
+def answer():
+    return 42
