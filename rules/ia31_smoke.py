@@ -93,11 +93,20 @@ class SmokeFailed(Rule):
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         severity = None if _isolated(dist) else "medium"
         generic = _check(dist, "generic")
+        degraded = list(dist.degraded_modules or ())
         for item in generic.get("failed", []):
+            if any(facts.mentions(item.get("error"), module) for module in degraded):
+                continue  # IA304 reports the fallback
             target = item["module"] + ("." + item["attribute"] if item.get("attribute") else "")
             what = "%s %s: %s" % ("touching" if item.get("attribute") else "importing", target,
                                   facts.one_line(item.get("error")))
             yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity=severity)
+        for item in generic.get("refused", []):
+            if item["module"] in degraded or any(facts.mentions(item.get("error"), m) for m in degraded):
+                continue
+            what = "submodule %s is not available there: %s" % (item["module"], facts.one_line(item.get("error")))
+            yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity="medium",
+                               detail="the package itself imports; only this submodule refuses sub-interpreters")
         if generic.get("status") == "crashed":
             crash = generic.get("crash")
             yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),

@@ -44,6 +44,7 @@ WALK_FILES = {
     "ia_smokewalk/optional.py": "import ia_not_installed_extra\n",
     "ia_smokewalk/broken.py": 'raise RuntimeError("broken everywhere")\n',
     "ia_smokewalk/needs_single.py": "import ia_single\n",
+    "ia_smokewalk/handlers.py": "import signal\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\n",
 }
 
 UNSHAREABLE_INIT = '''\
@@ -76,7 +77,8 @@ EXTRA_SPECS = [
                         summary="Objects that cannot be pickled."),
 ]
 CORPUS_NAMES = ("ia-fixture-clean", "ia-fixture-race", "ia-fixture-leaktype", "ia-fixture-cglobal",
-                "ia-fixture-reimport", "ia-fixture-segv", "ia-fixture-hang", "ia-fixture-single")
+                "ia-fixture-reimport", "ia-fixture-segv", "ia-fixture-hang", "ia-fixture-single",
+                "ia-fixture-degraded")
 
 SNIPPETS = {
     "ia_clean": "import ia_clean\nassert ia_clean.add(1, 2) == 3\nia_clean.set_value(7)\n"
@@ -272,11 +274,29 @@ def test_generic_walk_skips_tests_extras_and_what_fails_in_main(smoke_python):
     assert skipped["ia_smokewalk.tests"] == skipped["ia_smokewalk.__main__"] == "tests or entry point, not walked"
     assert skipped["ia_smokewalk.optional"].startswith("needs ia_not_installed_extra, which is not installed")
     assert skipped["ia_smokewalk.broken"] == "fails in the main interpreter too: RuntimeError: broken everywhere"
+    # Works in main, fails in a sub-interpreter: a smoke failure.
     [failed] = generic["failed"]
-    assert failed["module"] == "ia_smokewalk.needs_single"
-    assert "ia_single does not support loading in subinterpreters" in failed["error"]
-    assert [(f.code, f.module) for f in findings] == [("IA310", "ia_smokewalk.needs_single")]
-    assert "(generic)" in smoke.own_gil_blocker(result)
+    assert failed["module"] == "ia_smokewalk.handlers"
+    assert failed["error"].startswith("ValueError: signal only works in main thread of the main interpreter")
+    # A submodule that merely refuses sub-interpreters is reported, but the package works.
+    [refused] = generic["refused"]
+    assert refused["module"] == "ia_smokewalk.needs_single"
+    assert "ia_single does not support loading in subinterpreters" in refused["error"]
+    assert sorted((f.code, f.module, f.severity) for f in findings) == [
+        ("IA310", "ia_smokewalk.handlers", "high"), ("IA310", "ia_smokewalk.needs_single", "medium")]
+    assert smoke.own_gil_blocker(result) == (
+        "smoke failed in own-GIL interpreters: importing its submodules or touching their attributes fails (generic)")
+
+
+def test_degraded_accelerator_is_not_a_smoke_failure(smoke_python):
+    result = smoke.run_smoke(smoke_python, "ia-fixture-degraded", ["ia_degraded"], ["ia_degraded._speedups"],
+                             "isolated", ["import ia_degraded\nresult = ia_degraded.fast(21)\n"])
+    assert [r["module"] for r in result["generic"]["refused"]] == ["ia_degraded._speedups"]
+    assert result["ok"] is True and smoke.own_gil_blocker(result) is None
+    assert result["snippets"]["items"][0]["result"] == "42"
+    dist = DistributionResult(name="ia-fixture-degraded", version="1.0", smoke=result,
+                              degraded_modules=["ia_degraded._speedups"])
+    assert [f for f in registry.evaluate(dist) if f.code.startswith("IA31")] == []  # IA304 tells the story
 
 
 def test_generic_walk_is_bounded(smoke_python):

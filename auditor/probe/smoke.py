@@ -92,9 +92,10 @@ def _interp_audit_tools(fd, where, max_text):
     if original is not None and not getattr(original, "_interp_audit", False):
         def _load_unlocked(spec):
             emit({"event": "begin", "module": spec.name, "where": where})
-            module = original(spec)
-            emit({"event": "end", "module": spec.name, "where": where})
-            return module
+            try:
+                return original(spec)
+            finally:
+                emit({"event": "end", "module": spec.name, "where": where})
         _load_unlocked._interp_audit = True
         bootstrap._load_unlocked = _load_unlocked
 
@@ -179,7 +180,8 @@ GENERIC_TASK = r'''
 import importlib, pkgutil, time
 started = time.monotonic()
 own = set(ARGS["tops"])
-walked, failed, skipped, truncated, touched = [], [], [], False, 0
+walked, failed, skipped, refused, truncated, touched = [], [], [], [], False, 0
+REFUSAL = "does not support loading in subinterpreters"
 
 def foreign_missing(exc):
     missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
@@ -199,6 +201,8 @@ while queue:
         missing = foreign_missing(exc)
         if missing:
             skipped.append({"module": name, "reason": "needs %s, which is not installed (an optional extra?)" % missing})
+        elif name not in ARGS["imports"] and isinstance(exc, ImportError) and REFUSAL in str(exc):
+            refused.append({"module": name, "error": chain(exc)[0]})
         else:
             failed.append({"module": name, "attribute": None, "error": chain(exc)[0], "chain": chain(exc)})
         continue
@@ -231,7 +235,7 @@ while queue:
             skipped.append({"module": child, "reason": "tests or entry point, not walked"})
         else:
             queue.append(child)
-reply.update(walked=walked, failed=failed, skipped=skipped, truncated=truncated,
+reply.update(walked=walked, failed=failed, skipped=skipped, refused=refused, truncated=truncated,
              not_walked=queue, attributes_touched=touched)
 '''
 
@@ -441,12 +445,14 @@ class Probe:
         self.members.append(made)
         return made
 
-    def close_all(self, members=None):
-        """Destroy the given members (all by default), all at once."""
+    def close_all(self, members=None, together=False):
+        """Destroy the given members (all by default): one after another, or all at once."""
         members = list(self.members if members is None else members)
+        if together:
+            for made in members:
+                made.quit()
         for made in members:
             made.quit()
-        for made in members:
             made.wait_exit()
             self.members.remove(made)
 
@@ -461,6 +467,7 @@ class Member:
         self.reply_r, self.reply_w = os.pipe()
         self.exited = None
         self.escaped = None
+        self.quitting = False
         code = "%s\n_interp_audit_member(%d, %r, %d, %d, %d)\n" % (
             MEMBER_CODE, probe.fd, where, self.cmd_r, self.reply_w, MAX_TEXT)
         self.thread = threading.Thread(target=self._run, args=(code,), name=where, daemon=True)
@@ -513,7 +520,8 @@ class Member:
         return self.result()
 
     def quit(self):
-        if not self.exited:
+        if not self.exited and not self.quitting:
+            self.quitting = True
             os.write(self.cmd_w, (0).to_bytes(8, "big"))
 
     def wait_exit(self):
@@ -596,7 +604,8 @@ def check_generic(probe):
         reply["skipped"].append({"module": what, "reason": "fails in the main interpreter too: " + error})
     failed = [item for item in failed if (item["module"], item["attribute"]) not in keys]
     probe.emit({"event": "result", "check": "generic", "ok": not failed, "modules_walked": reply["walked"],
-                "failed": failed, "skipped": reply["skipped"], "truncated": reply["truncated"],
+                "failed": failed, "skipped": reply["skipped"], "refused": reply["refused"],
+                "truncated": reply["truncated"],
                 "not_walked": reply["not_walked"][:50], "attributes_touched": reply["attributes_touched"]})
 
 
@@ -638,7 +647,7 @@ def check_parallel(probe):
             arrived += len(os.read(ready_r, len(live) - arrived))
         os.write(go_w, b"x" * len(live))
         replies = [member.result() for member in members]
-        probe.close_all(members)
+        probe.close_all(members, together=True)
         for fd in (ready_r, ready_w, go_r, go_w):
             os.close(fd)
         probe.emit({"event": "result", "check": "parallel", "round": round_index + 1, "members": [

@@ -159,10 +159,11 @@ class _Runner:
         run = self.run("generic")
         found = run.results("generic")
         result = {"seconds": round(run.seconds, 3), "modules_walked": [], "failed": [], "skipped": [],
-                  "truncated": False, "attributes_touched": 0, "error": None, "crash": None}
+                  "refused": [], "truncated": False, "attributes_touched": 0, "error": None, "crash": None}
         if found:
             event = found[0]
-            for key in ("modules_walked", "failed", "skipped", "truncated", "attributes_touched", "not_walked"):
+            for key in ("modules_walked", "failed", "skipped", "refused", "truncated", "attributes_touched",
+                        "not_walked"):
                 if key in event:
                     result[key] = event[key]
             result["error"] = event.get("error")
