@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from interp_audit.model import FLAGS, MODES, TIERS, DistributionResult, to_dict
+from interp_audit.model import FLAGS, MODES, TIERS, Crash, DistributionResult, to_dict
 from interp_audit.reports.matrix import Matrix, Row
 from interp_audit.reports.status import blocked_chain, culprit_of, mode_status
 
@@ -76,6 +76,25 @@ def why_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], DistributionRe
     return [(labels, result) for labels, result, _ in groups]
 
 
+def crash_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], Crash]]:
+    """Identical crashes (signal, status, culprit, stderr) grouped, with where each happened."""
+    groups: list[tuple[list[str], Crash]] = []
+    for column in matrix.columns:
+        result = row.cells.get(column.key)
+        for mode in MODES if result is not None else ():
+            crash = result.modes[mode].crash if mode in result.modes else None
+            if crash is None:
+                continue
+            place = f"{MODE_TITLES[mode]} on Python {column.label}"
+            for places, seen in groups:
+                if seen == crash:
+                    places.append(place)
+                    break
+            else:
+                groups.append(([place], crash))
+    return groups
+
+
 def _pretty_json(value: Any) -> str:
     return json.dumps(to_dict(value), indent=2, sort_keys=True, ensure_ascii=False)
 
@@ -92,7 +111,7 @@ def environment() -> Environment:
     env.globals.update(
         MODES=MODES, TIERS=TIERS, FLAGS=FLAGS, SYMBOLS=SYMBOLS, STATUS_TEXT=STATUS_TEXT, STATUS_RANK=STATUS_RANK,
         MODE_TITLES=MODE_TITLES, TIER_TEXT=TIER_TEXT, FLAG_TEXT=FLAG_TEXT,
-        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain, why_groups=why_groups,
+        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain, why_groups=why_groups, crash_groups=crash_groups,
         css=_asset("report.css"), js=_asset("report.js"),
     )
     env.filters["pretty_json"] = _pretty_json
