@@ -93,11 +93,15 @@ _QUERY_TEXT = """
 (preproc_arg) @macro
 (assignment_expression left: (_) @write)
 (update_expression argument: (_) @write)
-(pointer_expression argument: (_) @address)
+(pointer_expression operator: "&" argument: (_) @address)
 (struct_specifier body: (field_declaration_list)) @struct
 """
 _CPP_QUERY_TEXT = _QUERY_TEXT + """
 (field_declaration (storage_class_specifier) @static_member)
+"""
+_LOCALS_TEXT = """
+(parameter_declaration declarator: (_) @local)
+(declaration declarator: (_) @local)
 """
 _CALLEES_TEXT = """
 (call_expression function: (identifier) @callee)
@@ -113,6 +117,7 @@ class _Grammar:
         self.parser = tree_sitter.Parser(self.language)
         self.query = tree_sitter.Query(self.language, _CPP_QUERY_TEXT if cpp else _QUERY_TEXT)
         self.callees = tree_sitter.Query(self.language, _CALLEES_TEXT)
+        self.locals = tree_sitter.Query(self.language, _LOCALS_TEXT)
         self.errors = tree_sitter.Query(self.language, "(ERROR) @error")
         self.cpp = cpp
 
@@ -684,8 +689,7 @@ class _Analysis:
         locals_cache: dict[int, set[str]] = {}
         written: dict[tuple[Optional[int], str], tree_sitter.Node] = {}
         targets = [(node, "written") for node in writes]
-        targets += [(node, "address") for node in addresses
-                    if node.parent is not None and _text(node.parent.child_by_field_name("operator")) == "&"]
+        targets += [(node, "address") for node in addresses]
         for node, how in targets:
             base = _written_base(node) if how == "written" else (node if node.type == "identifier" else None)
             if base is None:
@@ -715,17 +719,12 @@ class _Analysis:
         if function.id in cache:
             return cache[function.id]
         names: set[str] = set()
-        stack = [function.child_by_field_name("declarator"), function.child_by_field_name("body")]
-        while stack:
-            node = stack.pop()
-            if node is None:
+        for declarator in self.grammar.captures(self.grammar.locals, function).get("local", []):
+            if "static" in _storage(declarator.parent):
                 continue
-            if node.type in ("parameter_declaration", "declaration") and "static" not in _storage(node):
-                for declarator in node.children_by_field_name("declarator"):
-                    name, _, _ = _declared(declarator)
-                    if name is not None:
-                        names.add(_text(name))
-            stack.extend(node.named_children)
+            name, _, _ = _declared(declarator)
+            if name is not None:
+                names.add(_text(name))
         cache[function.id] = names
         return names
 
