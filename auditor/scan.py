@@ -17,14 +17,19 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from interp_audit import __version__
-from interp_audit.model import DistributionResult, InterpreterRun, ScanReport
+from interp_audit.model import TIERS, DistributionResult, ExtensionInfo, InterpreterRun, ScanReport
+from interp_audit.rules import registry
+from interp_audit.rules.config import RuleConfig
 from interp_audit.runtime.ladder import Ladder
+from interp_audit.runtime.smoke import own_gil_blocker, run_smoke
+from interp_audit.smoke_config import SnippetTable, snippets_for
 from interp_audit.source.environment import EnvironmentSource
 from interp_audit.source.interface import AuditItem, AuditSource
 from interp_audit.source.stdlib import StdlibSource
+from interp_audit.static.inspection import inspect_extensions
 from interp_audit.store.interface import ResultStore
 from interp_audit.target import Target
-from interp_audit.verdict import judge
+from interp_audit.verdict import judge, predict_from_static
 
 
 @dataclass
@@ -35,6 +40,10 @@ class ScanOptions:
     stdlib: bool = False
     jobs: int = os.cpu_count() or 2
     timeout: float = 60.0
+    static_only: bool = False
+    smoke: bool = True
+    snippets: Optional[SnippetTable] = None
+    rules: Optional[RuleConfig] = None
 
 
 #: Called as progress(event, detail): ("total", n) once per target, then ("cached", name)
@@ -44,8 +53,10 @@ ProgressCallback = Callable[[str, object], None]
 
 def cache_key(run_python: str, python_version: str, item: AuditItem, options: ScanOptions) -> str:
     """Key of a result: interpreter, distribution, version, file hashes, tool version, options."""
+    snippets = [s.code for s in snippets_for(item.name, item.import_names, options.snippets)] \
+        if options.smoke else []
     material = [run_python, python_version, item.name, item.version, item.fingerprint, __version__,
-                options.stdlib, options.timeout]
+                options.stdlib, options.timeout, options.static_only, options.smoke, snippets]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
@@ -55,7 +66,13 @@ def _open_source(target: Target, options: ScanOptions) -> AuditSource:
     return EnvironmentSource(target.executable, options.names)
 
 
-def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder) -> DistributionResult:
+def _bad_files(extensions: list[ExtensionInfo]) -> list[str]:
+    """Input problems: extension files that cannot be read or cannot load here."""
+    return [f"{info.module} ({info.path}): {info.evidence['binary_error']}"
+            for info in extensions if info.evidence.get("binary_error")]
+
+
+def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: ScanOptions) -> DistributionResult:
     """Audit one distribution (in worker processes) and judge it."""
     result = DistributionResult(
         name=item.name,
@@ -64,9 +81,31 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder) -> Distribu
         summary=item.summary or None,
         problems=list(item.problems),
     )
+    result.extensions = inspect_extensions(ladder.python, item.extensions, run_init=not options.static_only,
+                                           timeout=options.timeout)
+    result.problems += _bad_files(result.extensions)
+    if options.static_only:
+        result.static_only = True
+        return predict_from_static(result)
     watched = source.watched_extensions(item)
     outcomes = [ladder.climb(name, watched) for name in item.import_names]
-    return judge(result, outcomes, source.owner_of, source.stdlib_names())
+    judge(result, outcomes, source.owner_of, source.stdlib_names())
+    if options.smoke and result.tier not in (None, "broken", "main-only"):
+        _smoke(result, item, ladder, options)
+    return result
+
+
+def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options: ScanOptions) -> None:
+    """Run the behaviour checks in the best mode that imports; a failure costs the own-gil tier."""
+    mode = {"own-gil": "isolated", "shared-gil": "shared-gil", "legacy-only": "legacy"}[result.tier]
+    snippets = snippets_for(item.name, item.import_names, options.snippets)
+    result.smoke = run_smoke(ladder.python, item.name, list(item.import_names),
+                             [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout)
+    blocker = own_gil_blocker(result.smoke)
+    if blocker and result.tier == "own-gil":
+        result.tier = TIERS[1]
+        result.flags.append("smoke-failed")
+        result.notes.append(f"loses the own-gil tier: {blocker}")
 
 
 def scan_target(target: Target, options: ScanOptions, store: ResultStore,
@@ -93,7 +132,7 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
         else:
             pending.append((item, key))
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = {pool.submit(audit_item, item, source, ladder): (item, key) for item, key in pending}
+        futures = {pool.submit(audit_item, item, source, ladder, options): (item, key) for item, key in pending}
         for future in as_completed(futures):
             item, key = futures[future]
             result = future.result()
@@ -106,6 +145,8 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
     ordered = [results[item.name] for item in items]
     if options.stdlib:
         ordered = [r for r in ordered if r.tier != "broken"]
+    for result in ordered:
+        result.findings = registry.evaluate(result, options.rules, python)
     return InterpreterRun(python=python, distributions=ordered, scope=source.scope)
 
 

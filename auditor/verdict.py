@@ -119,3 +119,27 @@ def _refusing_module(scenario: ScenarioResult) -> Optional[str]:
         if match:
             return match.group(1)
     return None
+
+
+#: Tier a module's effective Py_mod_multiple_interpreters value allows.
+TIER_OF_DECLARATION = {"per-interpreter-gil": "own-gil", "supported": "shared-gil", "not-supported": "legacy-only"}
+
+
+def predict_from_static(result: DistributionResult) -> DistributionResult:
+    """``--static-only``: predict the tier from declared init kinds and slots alone.
+
+    Nothing was imported, so ``modes`` stays empty and a note says so.
+    """
+    tiers = ["own-gil"]
+    for info in result.extensions:
+        if info.init == "single-phase":
+            tiers.append("legacy-only")
+        elif info.init == "multi-phase":
+            declared = info.multiple_interpreters_effective or info.multiple_interpreters
+            if declared is None:
+                result.notes.append(f"{info.module}: declared slots unknown; assumed CPython's default (supported)")
+                declared = "supported"
+            tiers.append(TIER_OF_DECLARATION[declared])
+    result.tier = max(tiers, key=tier_rank)
+    result.notes.append("tier predicted from static evidence only (--static-only): nothing was imported")
+    return result

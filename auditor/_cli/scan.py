@@ -17,6 +17,8 @@ from interp_audit.source.interface import SourceError
 from interp_audit.store.sqlite import SQLiteStore
 from interp_audit.target import Target, TargetError, resolve
 from interp_audit._cli.progress import progress_bar
+from interp_audit.rules.config import load_config
+from interp_audit.smoke_config import load_user_snippets
 
 EPILOG = """\b
 Examples:
@@ -72,10 +74,21 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
               help="Distributions audited at the same time.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds before a probe process counts as hung.")
+@click.option("--static-only", is_flag=True,
+              help="Run no package code: read extension binaries only and predict tiers from declared slots.")
+@click.option("--no-smoke", is_flag=True, help="Skip the behaviour checks after a successful import.")
+@click.option("--smoke", "smoke_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Extra smoke snippets: a TOML file, a .py file or a directory of them (see docs/smoke.md).")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rule codes or prefixes (comma-separated, repeatable), e.g. IA1,IA301.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Never report these rule codes or prefixes.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A pyproject.toml with [tool.interp-audit] (default: ./pyproject.toml if present).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the result store lives (default: the user cache directory).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write stored results.")
-def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, cache_dir, no_cache) -> None:
+def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, static_only, no_smoke, smoke_files,
+            select, ignore, config_path, cache_dir, no_cache) -> None:
     """Audit installed distributions inside real sub-interpreters.
 
     Every top-level import name of every distribution (or of NAMES only) is
@@ -85,9 +98,12 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, cach
     The result is one tier per distribution plus flags (crashed,
     one-per-process, blocked-by, degraded) explaining it.
     """
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     targets = _targets(pythons, err)
-    options = ScanOptions(names=list(names), stdlib=stdlib, jobs=jobs, timeout=timeout)
+    rules = load_config(config_path).merged(select=select, ignore=ignore)
+    snippets = load_user_snippets(smoke_files, project_dir=Path.cwd()) if not no_smoke else None
+    options = ScanOptions(names=list(names), stdlib=stdlib, jobs=jobs, timeout=timeout, static_only=static_only,
+                          smoke=not (no_smoke or static_only), snippets=snippets, rules=rules)
     store = _store(cache_dir, no_cache)
     try:
         with progress_bar(err, "Auditing") as progress:

@@ -33,7 +33,7 @@ import sys
 # markers, import the name, report.  Kept as text so that sub-interpreters
 # (which share nothing with this module) can run it.
 INTERPRETER_CODE = r'''
-def _interp_audit_probe(fd, where, name, extensions, max_text):
+def _interp_audit_probe(fd, where, name, extensions, max_text, ignore):
     import os, sys, time
 
     def emit(event):
@@ -75,7 +75,7 @@ def _interp_audit_probe(fd, where, name, extensions, max_text):
         result["chain"] = chain
         result["failed_module"] = failed[0] if failed else None
     result["seconds"] = time.perf_counter() - started
-    result["loaded"] = [m for m in extensions if m in sys.modules]
+    result["loaded"] = [m for m in extensions if m in sys.modules and m not in ignore]
     result["top_level_loaded"] = sorted({n.split(".")[0] for n in list(sys.modules)})
     emit(result)
 '''
@@ -95,14 +95,17 @@ def _load_interpreters():
     return module
 
 
-def _call(where, fd, request):
-    return "%s\n_interp_audit_probe(%d, %r, %r, %r, %d)\n" % (
+def _call(where, fd, request, ignore=()):
+    """Code running the probe in one interpreter; modules in ``ignore`` were
+    loaded by the probe itself and are never reported as loaded."""
+    return "%s\n_interp_audit_probe(%d, %r, %r, %r, %d, %r)\n" % (
         INTERPRETER_CODE,
         fd,
         where,
         request["name"],
         list(request.get("extensions", ())),
         MAX_TEXT,
+        sorted(ignore),
     )
 
 
@@ -119,6 +122,7 @@ def _in_sub(fd, mode, where, request, interpreters):
 def main(argv):
     import ast
 
+    startup = set(sys.modules)
     request = ast.literal_eval(argv[1])
     fd = int(argv[2])
     mode, scenario = request["mode"], request["scenario"]
@@ -130,7 +134,8 @@ def main(argv):
             _emit(fd, {"event": "unsupported", "reason": reason})
             return 0
     if mode == "main" or scenario == "beside_main":
-        exec(_call("main", fd, request), {"__name__": "__interp_audit__"})
+        probe_modules = set(sys.modules) - startup
+        exec(_call("main", fd, request, probe_modules), {"__name__": "__interp_audit__"})
     if mode != "main":
         rounds = 1 if scenario == "alone" else 2
         for index in range(rounds):

@@ -1,0 +1,320 @@
+"""``interp-audit scan`` end to end: real interpreters, real compiled fixtures, real files.
+
+The corpus (tests/fixturelib.py) is installed into a venv of every target
+interpreter; the CLI scans it once per interpreter and every distribution's
+tier, flags, culprit, blocked-by and degraded modules are checked against
+``fixturelib.EXPECTED``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+import fixturelib
+from interp_audit._cli import main
+from interp_audit.target import TargetError, resolve
+
+SCHEMA = Path(__file__).resolve().parents[1] / "reports" / "schema" / "scan-result.schema.json"
+TIMEOUT = "5"  # seconds before the hang fixture counts as hung
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run the installed CLI as a user would (a separate process)."""
+    return subprocess.run([sys.executable, "-m", "interp_audit", *args], capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "NO_COLOR": "1"})
+
+
+@pytest.fixture(scope="session")
+def corpus_scan(corpus_env, tmp_path_factory):
+    """The JSON report of a full scan of the corpus venv (plus the run's stderr)."""
+    out = tmp_path_factory.mktemp("scan") / "results.json"
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--no-smoke", "--timeout", TIMEOUT,
+                   "--format", "json", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    return report, {d["name"]: d for d in report["interpreters"][0]["distributions"]}, done.stderr
+
+
+def test_every_fixture_gets_its_tier_and_flags(corpus_env, corpus_scan):
+    _, dists, _ = corpus_scan
+    wrong = {}
+    for name, facts in corpus_env.expected.items():
+        got = dists[name]
+        if (got["tier"], sorted(got["flags"])) != (facts["tier"], sorted(facts["flags"])):
+            wrong[name] = ((got["tier"], got["flags"]), (facts["tier"], facts["flags"]))
+    assert not wrong
+
+
+def test_modes_match_each_rung(corpus_env, corpus_scan):
+    _, dists, _ = corpus_scan
+    for name, facts in corpus_env.expected.items():
+        modes = dists[name]["modes"]
+        got = {mode: bool(modes[mode]["ok"]) for mode in facts["modes"]}
+        assert got == facts["modes"], name
+
+
+def test_both_scenarios_are_recorded_and_rungs_below_a_pass_are_marked_inferred(corpus_scan):
+    _, dists, _ = corpus_scan
+    clean = dists["ia-fixture-clean"]["modes"]
+    assert clean["isolated"]["alone"]["ok"] and clean["isolated"]["beside_main"]["ok"]
+    assert clean["legacy"]["inferred"] and clean["legacy"]["alone"] is None
+    single = dists["ia-fixture-single"]["modes"]
+    assert single["isolated"]["inferred"] is None
+    assert "does not support loading in subinterpreters" in single["isolated"]["error"]
+    assert single["legacy"]["ok"] and single["legacy"]["inferred"] is None
+
+
+def test_crashes_name_signal_and_culprit(corpus_scan):
+    _, dists, _ = corpus_scan
+    segv = dists["ia-fixture-segv"]
+    assert segv["culprit"] == "ia_segv"
+    crash = segv["modes"]["isolated"]["crash"]
+    assert crash["signal"] == "SIGSEGV" and crash["culprit"] == "ia_segv" and not crash["culprit_is_stdlib"]
+    hang = dists["ia-fixture-hang"]["modes"]["isolated"]["crash"]
+    assert hang["timeout"] and hang["culprit"] == "ia_hang"
+
+
+def test_one_per_process_quotes_the_refusal(corpus_env, corpus_scan):
+    _, dists, _ = corpus_scan
+    oneper = dists["ia-fixture-oneper"]
+    assert oneper["modes"]["legacy"]["alone"]["ok"] is True
+    assert oneper["modes"]["legacy"]["beside_main"]["ok"] is False
+    entries = {e["module"]: e for e in oneper["one_per_process"]}
+    assert corpus_env.expected["ia-fixture-oneper"]["refusal"] in entries["ia_oneper"]["refusal"]
+
+
+def test_blocked_by_maps_the_refusing_module_to_its_distribution(corpus_scan):
+    _, dists, _ = corpus_scan
+    blocked = dists["ia-fixture-blocked"]["blocked_by"]
+    assert [(b["module"], b["distribution"], b["stdlib"]) for b in blocked] == [
+        ("ia_single", "ia-fixture-single", False)]
+    # a distribution is never blocked by its own module
+    assert dists["ia-fixture-single"]["blocked_by"] == []
+
+
+def test_degraded_names_the_missing_accelerator(corpus_scan):
+    _, dists, _ = corpus_scan
+    degraded = dists["ia-fixture-degraded"]
+    assert degraded["degraded_modules"] == ["ia_degraded._speedups"]
+    assert "silent pure-Python fallback" in degraded["modes"]["isolated"]["error"]
+
+
+def test_json_output_validates_against_the_schema(corpus_scan):
+    report, _, _ = corpus_scan
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    python = report["interpreters"][0]["python"]
+    assert python["implementation"] == "cpython" and python["version"].startswith("3.1")
+    assert report["tool_version"] and report["schema_version"] >= 1
+
+
+def test_static_evidence_and_findings_are_part_of_each_result(corpus_scan):
+    _, dists, _ = corpus_scan
+    single = dists["ia-fixture-single"]
+    assert [(e["module"], e["init"]) for e in single["extensions"]] == [("ia_single", "single-phase")]
+    assert "IA101" in {f["code"] for f in single["findings"]}
+    clean = dists["ia-fixture-clean"]
+    assert clean["extensions"][0]["multiple_interpreters"] == "per-interpreter-gil"
+    assert clean["extensions"][0]["method"]["multiple_interpreters"] == "initfunc"
+    assert [f for f in clean["findings"] if f["severity"] != "info"] == []
+
+
+def test_static_only_predicts_without_importing(corpus_env, tmp_path):
+    out = tmp_path / "static.json"
+    started = time.monotonic()
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--static-only", "--timeout", "30",
+                   "--format", "json", "-o", str(out), "ia-fixture-single", "ia-fixture-clean",
+                   "ia-fixture-hang", "ia-fixture-segv", "ia-fixture-multi-supported")
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 30  # the hang fixture was never imported
+    dists = {d["name"]: d for d in json.loads(out.read_text())["interpreters"][0]["distributions"]}
+    assert dists["ia-fixture-single"]["tier"] == "legacy-only"
+    assert dists["ia-fixture-hang"]["modes"] == {} and dists["ia-fixture-hang"]["static_only"]
+    assert all(e["method"].get("init") == "symbols" for d in dists.values() for e in d["extensions"])
+    assert any("--static-only" in note for note in dists["ia-fixture-clean"]["notes"])
+
+
+def test_failing_smoke_costs_the_own_gil_tier(corpus_env, tmp_path):
+    out = tmp_path / "smoke.json"
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--timeout", "20",
+                   "--format", "json", "-o", str(out), "ia-fixture-leaktype", "ia-fixture-clean")
+    assert done.returncode == 0, done.stderr
+    dists = {d["name"]: d for d in json.loads(out.read_text())["interpreters"][0]["distributions"]}
+    assert dists["ia-fixture-clean"]["tier"] == "own-gil" and dists["ia-fixture-clean"]["smoke"]["ok"]
+    leak = dists["ia-fixture-leaktype"]
+    assert leak["tier"] == "shared-gil" and "smoke-failed" in leak["flags"]
+    assert "IA313" in {f["code"] for f in leak["findings"]}
+
+
+def test_table_shows_tiers_and_a_summary(corpus_env):
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--timeout", TIMEOUT,
+                   "ia-fixture-single", "ia-fixture-clean")
+    assert done.returncode == 0, done.stderr
+    assert "ia-fixture-single" in done.stdout and "legacy-only" in done.stdout
+    assert "own-gil 1" in done.stdout and "legacy-only 1" in done.stdout
+    assert "\x1b[" not in done.stdout  # NO_COLOR and a pipe: no escape codes
+    assert "given with --python" in done.stderr
+
+
+def test_fail_under_exit_codes(corpus_env):
+    args = ["scan", "--python", str(corpus_env.python), "--no-cache", "ia-fixture-single", "ia-fixture-clean"]
+    assert run_cli(*args, "--fail-under", "legacy-only").returncode == 0
+    assert run_cli(*args, "--fail-under", "shared-gil").returncode == 1
+
+
+def test_cached_rescan_runs_nothing_and_killed_scan_resumes(corpus_env, tmp_path):
+    cache = tmp_path / "cache"
+    args = [sys.executable, "-m", "interp_audit", "scan", "--python", str(corpus_env.python),
+            "--cache-dir", str(cache), "--timeout", TIMEOUT, "--format", "json", "-j", "1"]
+    # Kill the first scan once a few results are stored.
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    database = cache / "results.sqlite3"
+    deadline = time.monotonic() + 300
+    stored = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            try:
+                with sqlite3.connect(database) as db:
+                    stored = db.execute("SELECT count(*) FROM results").fetchone()[0]
+            except sqlite3.OperationalError:  # the scan is still creating its tables
+                stored = 0
+            if stored >= 3:
+                break
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert stored >= 3
+    total = len(corpus_env.expected)
+    resumed = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr
+    came_from_store = int(resumed.stderr.split(" more came unchanged")[0].rsplit(";", 1)[1])
+    assert came_from_store >= 3
+    again = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    assert f"Audited 0 item(s); {total} more came unchanged from the result store." in again.stderr
+    assert json.loads(again.stdout) ["interpreters"][0]["distributions"] == \
+        json.loads(resumed.stdout)["interpreters"][0]["distributions"]
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT distribution, count(*) FROM results GROUP BY distribution").fetchall()
+    assert len(rows) == total and all(count == 1 for _, count in rows)
+
+
+def test_several_pythons_make_one_report(tmp_path):
+    pythons = fixturelib.target_pythons()
+    if len(pythons) < 2:
+        pytest.skip("needs two target interpreters")
+    out = tmp_path / "r.json"
+    args = ["scan", "--no-cache", "--format", "json", "-o", str(out), "pip"]
+    for python in pythons[:2]:
+        args += ["--python", python]
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr
+    versions = [run["python"]["version"] for run in json.loads(out.read_text())["interpreters"]]
+    assert len(set(versions)) == 2
+
+
+def test_stdlib_audit_knows_the_classic_refusals(target_python, tmp_path):
+    out = tmp_path / "std.json"
+    done = run_cli("scan", "--stdlib", "--python", target_python, "--no-cache", "--format", "json",
+                   "-o", str(out), "readline", "_curses", "_decimal", "json")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(out.read_text())["interpreters"][0]
+    dists = {d["name"]: d for d in run["distributions"]}
+    assert not dists["readline"]["modes"]["isolated"]["ok"]
+    assert not dists["_curses"]["modes"]["isolated"]["ok"]
+    assert dists["json"]["tier"] == "own-gil"
+    decimal_isolated = dists["_decimal"]["modes"]["isolated"]["ok"]
+    assert decimal_isolated == (run["python"]["version"] >= "3.13")
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("/nonexistent/python3", "does not exist"),
+    ("/etc/hostname", "is not an executable file"),
+    ("/bin/true", "is not a Python interpreter"),
+])
+def test_bad_python_is_a_one_line_error(spec, message):
+    result = CliRunner().invoke(main, ["scan", "--python", spec])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_python_older_than_312_is_refused_with_the_reason():
+    old = next((p for p in ("/root/.pyenv/versions/3.11.7/bin/python3.11", sys.executable)
+                if Path(p).exists() and sys.version_info < (3, 12)), None)
+    if old is None:
+        pytest.skip("no Python older than 3.12 here")
+    result = CliRunner().invoke(main, ["scan", "--python", old])
+    assert result.exit_code == 2
+    assert "need CPython 3.12 or newer" in result.output
+
+
+def test_default_target_says_why_it_was_chosen():
+    if sys.version_info >= (3, 12):
+        target = resolve(None)
+        assert target.chosen_because == "the running interpreter is CPython >= 3.12"
+    else:
+        try:
+            target = resolve(None)
+        except TargetError as exc:
+            assert "no CPython >= 3.12 was found" in str(exc)
+        else:
+            assert target.version >= (3, 12)
+            assert "newest CPython >= 3.12 found" in target.chosen_because
+
+
+def test_version_spec_is_resolved_by_discovery(target_python):
+    version = fixturelib.python_info(target_python)["label"].replace("py", "")
+    target = resolve(version)
+    assert target.version[:2] == tuple(int(p) for p in version.split("."))
+    assert f"--python {version} resolved to" in target.chosen_because
+
+
+def test_unknown_distribution_name_is_exit_2(corpus_env):
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "no-such-dist-xyz")
+    assert done.returncode == 2
+    assert "not installed" in done.stderr and "no-such-dist-xyz" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_distribution_without_record_is_reported_and_the_scan_goes_on(corpus_env, tmp_path):
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    fixturelib.install_wheels(venv, [corpus_env.wheels["ia-fixture-pure"], corpus_env.wheels["ia-fixture-clean"]])
+    site = fixturelib.site_packages(venv)
+    record = next(site.glob("ia_fixture_pure-*.dist-info")) / "RECORD"
+    record.unlink()
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "ia-fixture-pure", "ia-fixture-clean")
+    assert done.returncode == 2
+    assert "ia-fixture-pure" in done.stderr and "no RECORD" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ia-fixture-clean" in done.stdout  # the other result is still there
+
+
+def test_flooding_output_is_a_result_not_an_error(corpus_env, tmp_path):
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    spec = fixturelib.DistSpec(
+        name="ia-fixture-flood", version="1.0",
+        python_files={"ia_flood/__init__.py": "import sys\nfor i in range(200000):\n    print('x' * 100)\n"},
+    )
+    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--format", "json", "-o", str(out), "ia-fixture-flood")
+    assert done.returncode == 0, done.stderr
+    dist = json.loads(out.read_text())["interpreters"][0]["distributions"][0]
+    assert dist["tier"] == "own-gil"
+
+
+def test_python_dash_m_works():
+    done = subprocess.run([sys.executable, "-m", "interp_audit", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "scan" in done.stdout
