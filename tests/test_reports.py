@@ -786,3 +786,49 @@ def test_cli_site(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "public" / "index.html").is_file()
     assert (tmp_path / "public" / "badges" / "purepkg.svg").is_file()
+
+
+# --- end to end: a real scan of real compiled fixtures, then every report --------------------------
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+REAL_DISTS = ("ia-fixture-single", "ia-fixture-clean", "ia-fixture-segv", "ia-fixture-blocked", "ia-fixture-pure")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "interp_audit", *args], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_reports_of_a_real_scan(corpus_env, tmp_path):
+    results = tmp_path / "results.json"
+    scan = _cli("scan", "--python", str(corpus_env.python), "--no-cache", "--timeout", "60", *REAL_DISTS,
+                "--format", "json", "-o", str(results))
+    assert scan.returncode == 0, scan.stderr
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator(_schema()).validate(json.loads(results.read_text()))
+
+    table_text = _cli("report", str(results)).stdout
+    assert _row(table_text, "ia-fixture-segv")[2] == "CRASH" and _row(table_text, "ia-fixture-single")[6] == "legacy-only"
+
+    junit = ElementTree.fromstring(_cli("report", str(results), "--format", "junit").stdout)
+    cases = {c.get("name"): c for c in junit.iter("testcase")}
+    assert cases["ia-fixture-single==1.0"].find("failure").get("type") == "legacy-only"
+    assert cases["ia-fixture-segv==1.0"].find("error").get("type") == "crashed"
+    assert cases["ia-fixture-clean==1.0"].find("failure") is None
+
+    for dist, message in (("ia-fixture-segv", "crashes"), ("ia-fixture-clean", "per-interpreter GIL"),
+                          ("ia-fixture-single", "legacy only"), ("ia-fixture-blocked", "legacy only")):
+        svg = _cli("badge", dist, "--results", str(results))
+        assert svg.returncode == 0, svg.stderr
+        assert ElementTree.fromstring(svg.stdout).get("aria-label") == f"subinterpreters: {message}"
+
+    site = _cli("site", str(results), "-o", str(tmp_path / "site"))
+    assert site.returncode == 0, site.stderr
+    blocked = (tmp_path / "site" / "packages" / "ia-fixture-blocked.html").read_text(encoding="utf-8")
+    assert "ia_single" in blocked and "blocked by" in blocked
+    segv = (tmp_path / "site" / "packages" / "ia-fixture-segv.html").read_text(encoding="utf-8")
+    assert "SIGSEGV" in segv
+    assert "Extension modules" in (tmp_path / "site" / "packages" / "ia-fixture-single.html").read_text()
