@@ -54,7 +54,6 @@ def render_csv(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
 
 class CsvReporter(Reporter):
     name = "csv"
-    suffix = ".csv"
 
     def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
         return render_csv(report, conflicts)

@@ -20,7 +20,6 @@ def render_html(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
 
 class HtmlReporter(Reporter):
     name = "html"
-    suffix = ".html"
 
     def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
         return render_html(report, conflicts)

@@ -19,8 +19,6 @@ class Reporter(ABC):
 
     #: The ``--format`` name.
     name: str
-    #: The usual file suffix, with its dot.
-    suffix: str
 
     @abstractmethod
     def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:

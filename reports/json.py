@@ -114,7 +114,6 @@ def load_results(paths: str | Path | Iterable[str | Path]) -> list[ScanReport]:
 
 class JsonReporter(Reporter):
     name = "json"
-    suffix = ".json"
 
     def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
         return dumps(report)

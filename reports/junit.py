@@ -110,7 +110,6 @@ def render_junit(report: ScanReport, conflicts: Sequence[Conflict] = (), fail_un
 
 class JunitReporter(Reporter):
     name = "junit"
-    suffix = ".xml"
 
     def __init__(self, fail_under: str = "own-gil") -> None:
         if fail_under not in TIERS:

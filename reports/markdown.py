@@ -117,7 +117,6 @@ def render_markdown(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> s
 
 class MarkdownReporter(Reporter):
     name = "markdown"
-    suffix = ".md"
 
     def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
         return render_markdown(report, conflicts)

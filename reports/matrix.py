@@ -56,11 +56,6 @@ class Row:
                     out.append(finding)
         return out
 
-    @property
-    def worst_tier(self) -> Optional[str]:
-        tiers = [r.tier for r in self.results if r.tier in TIERS]
-        return max(tiers, key=TIERS.index) if tiers else None
-
 
 @dataclass
 class Matrix:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from interp_audit.model import SCHEMA_VERSION, TIERS, DistributionResult, PythonInfo, to_dict
+from interp_audit.model import SCHEMA_VERSION, TIERS, DistributionResult, to_dict
 from interp_audit.reports.badge import Badge, badge_for, render_svg, shields_endpoint
 from interp_audit.reports.matrix import Column, Matrix, Row, build
 from interp_audit.reports.merge import Merged, normalize_name
@@ -81,10 +81,6 @@ def chart(matrix: Matrix) -> list[dict[str, Any]]:
     return bars
 
 
-def _python_dict(python: PythonInfo) -> dict[str, Any]:
-    return to_dict(python)
-
-
 def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -128,7 +124,7 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None) ->
             "schema_version": SCHEMA_VERSION,
             "name": package.name,
             "results": [
-                {"python": _python_dict(col.python), "result": to_dict(row.cells[col.key])}
+                {"python": to_dict(col.python), "result": to_dict(row.cells[col.key])}
                 for row in package.rows for col in matrix.columns if col.key in row.cells
             ],
         }
@@ -147,7 +143,7 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None) ->
         })
     index = {
         **versioned,
-        "pythons": [{"label": c.label, **_python_dict(c.python)} for c in matrix.columns],
+        "pythons": [{"label": c.label, **to_dict(c.python)} for c in matrix.columns],
         "packages": api_packages,
         "conflicts": [to_dict(c) for c in matrix.conflicts],
     }

@@ -146,7 +146,6 @@ def render_text(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
 
 class TableReporter(Reporter):
     name = "table"
-    suffix = ".txt"
 
     def render(self, report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
         return render_text(report, conflicts)
