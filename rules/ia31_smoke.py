@@ -43,6 +43,15 @@ def _isolated(dist: DistributionResult) -> bool:
     return (dist.smoke or {}).get("mode") == "isolated"
 
 
+def _error_line(error: Optional[str]) -> str:
+    """``ExcType: first non-empty line of the message``, clipped."""
+    if not error:
+        return ""
+    kind, _, text = error.partition(": ")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return facts.one_line("%s: %s" % (kind, lines[0]) if lines else kind)
+
+
 def _crash_text(crash: Optional[dict]) -> str:
     """``crashed with SIGSEGV in snippet numpy-sum`` from a smoke crash dict."""
     if not crash:
@@ -55,7 +64,20 @@ def _crash_text(crash: Optional[dict]) -> str:
         how = "exited with code %s" % crash["returncode"]
     else:
         how = "crashed"
-    return how + (" in %s" % crash["culprit"] if crash.get("culprit") else "")
+    where = " in %s" % crash["culprit"] if crash.get("culprit") else ""
+    return how + where + (" (standard library)" if crash.get("culprit_is_stdlib") else "")
+
+
+STDLIB_CRASH_REMEDIATION = (
+    "The step in progress was the import of a standard-library module, so this is a CPython bug "
+    "rather than a bug of the package (CPython 3.12.1, for example, crashes importing _datetime "
+    "in an isolated interpreter once another one used it). Try a newer patch release of this "
+    "CPython version before blaming the package."
+)
+
+
+def _stdlib(crash: Optional[dict]) -> bool:
+    return bool(crash and crash.get("culprit_is_stdlib"))
 
 
 def _crash_detail(crash: Optional[dict]) -> Optional[str]:
@@ -99,36 +121,40 @@ class SmokeFailed(Rule):
                 continue  # IA304 reports the fallback
             target = item["module"] + ("." + item["attribute"] if item.get("attribute") else "")
             what = "%s %s: %s" % ("touching" if item.get("attribute") else "importing", target,
-                                  facts.one_line(item.get("error")))
+                                  _error_line(item.get("error")))
             yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity=severity)
         for item in generic.get("refused", []):
             if item["module"] in degraded or any(facts.mentions(item.get("error"), m) for m in degraded):
                 continue
-            what = "submodule %s is not available there: %s" % (item["module"], facts.one_line(item.get("error")))
+            what = "submodule %s is not available there: %s" % (item["module"], _error_line(item.get("error")))
             yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity="medium",
                                detail="the package itself imports; only this submodule refuses sub-interpreters")
         if generic.get("status") == "crashed":
             crash = generic.get("crash")
             yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
-                               what="walking the submodules " + _crash_text(crash),
-                               detail=_crash_detail(crash), severity=severity)
+                               what="walking the submodules " + _crash_text(crash), detail=_crash_detail(crash),
+                               severity=severity, remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
         for item in _check(dist, "snippets").get("items", []):
+            remediation = None
             if item.get("crash"):
                 what = "snippet %s %s" % (item["name"], _crash_text(item["crash"]))
                 detail = _crash_detail(item["crash"])
+                remediation = STDLIB_CRASH_REMEDIATION if _stdlib(item["crash"]) else None
             elif item.get("ok") is False and not item.get("fails_in_main_too"):
-                what = "snippet %s raised %s" % (item["name"], facts.one_line(item.get("error")))
+                what = "snippet %s raised %s" % (item["name"], _error_line(item.get("error")))
                 detail = "snippet from %s" % item.get("source")
             else:
                 continue
-            yield self.finding(dist.name, None, where=_where(dist), what=what, detail=detail, severity=severity)
+            yield self.finding(dist.name, None, where=_where(dist), what=what, detail=detail, severity=severity,
+                               remediation=remediation)
         for name in CRASH_AS_SMOKE_FAILURE:
             result = _check(dist, name)
             if result.get("status") == "crashed":
                 crash = result.get("crash")
                 yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
                                    what="the %s check %s" % (name.replace("_", "-"), _crash_text(crash)),
-                                   detail=_crash_detail(crash), severity=severity)
+                                   detail=_crash_detail(crash), severity=severity,
+                                   remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
 
 
 class ParallelFailure(Rule):
@@ -162,12 +188,14 @@ class ParallelFailure(Rule):
         if status == "crashed":
             crash = parallel.get("crash") or {}
             how = "deadlocks (timed out)" if crash.get("timeout") else _crash_text(crash)
+            stdlib = _stdlib(crash)
             yield self.finding(dist.name, crash.get("culprit"), how=how, count=count, where=_where(dist),
-                               detail=_crash_detail(crash), severity=severity)
+                               detail=_crash_detail(crash), severity="high" if stdlib else severity,
+                               remediation=STDLIB_CRASH_REMEDIATION if stdlib else None)
             return
         errors = [e for e in parallel.get("errors", []) if "explained_by" not in e]
         if errors:
-            texts = sorted({facts.one_line(e["error"]) for e in errors})
+            texts = sorted({_error_line(e["error"]) for e in errors})
             yield self.finding(dist.name, None, how="raises %s" % "; ".join(texts[:3]), count=count,
                                where=_where(dist), severity="high" if _isolated(dist) else "medium",
                                detail="in %s" % facts.name_list([e["where"] for e in errors]))
@@ -206,12 +234,13 @@ class ReimportFailure(Rule):
         if reimport.get("status") == "crashed":
             crash = reimport.get("crash") or {}
             how = "%s in cycle %s" % (_crash_text(crash), reimport.get("crashed_in_round", "?"))
-            yield self.finding(dist.name, crash.get("culprit"), how=how, detail=_crash_detail(crash))
+            yield self.finding(dist.name, crash.get("culprit"), how=how, detail=_crash_detail(crash),
+                               remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
             return
         failures = reimport.get("failures", [])
         if reimport.get("status") == "failed" and failures:
             first = failures[0]
-            how = "fails in cycle %s with %s" % (first["index"], facts.one_line(first["error"]))
+            how = "fails in cycle %s with %s" % (first["index"], _error_line(first["error"]))
             cycles = ", ".join(str(f["index"]) for f in failures)
             yield self.finding(dist.name, None, how=how,
                                detail="failed cycles: %s of %s" % (cycles, reimport.get("rounds")))

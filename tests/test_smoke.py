@@ -448,3 +448,17 @@ def test_probe_is_standard_library_only():
     assert re.search(r"^\s*(?:from|import)\s+(?:interp_audit|auditor)\b", source, re.M) is None
     imported = set(re.findall(r"^(?:import|from) (\w+)", source, re.M))
     assert imported and imported <= set(sys.stdlib_module_names)
+
+
+def test_crash_in_the_standard_library_is_blamed_on_cpython():
+    crash = {"signal": "SIGABRT", "returncode": -6, "timeout": False, "culprit": "_datetime",
+             "culprit_is_stdlib": True, "stderr_tail": "", "open_steps": ["reimport2: module _datetime"]}
+    result = {"mode": "isolated", "ok": False, "failed_checks": ["reimport"],
+              "reimport": {"status": "crashed", "ok": False, "crash": crash, "crashed_in_round": 2}}
+    dist = DistributionResult(name="uses-datetime", version="1", smoke=result)
+    [finding] = [f for f in registry.evaluate(dist) if f.code.startswith("IA31")]
+    assert finding.code == "IA312" and "in _datetime (standard library) in cycle 2" in finding.message
+    assert "CPython bug" in finding.remediation
+    assert smoke.own_gil_blocker(result) == (
+        "smoke failed in own-GIL interpreters: the reimport check crashed with SIGABRT in _datetime "
+        "(a standard-library module: a CPython bug)")

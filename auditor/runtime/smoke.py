@@ -70,13 +70,13 @@ def open_steps(events: Iterable[dict]) -> list[tuple[str, str, str]]:
     return still
 
 
-def _describe_crash(probe: ProbeRun, hang: bool) -> tuple[Crash, list[str]]:
+def _describe_crash(probe: ProbeRun, hang: bool, stdlib_names: Iterable[str]) -> tuple[Crash, list[str]]:
     still = open_steps(probe.events)
     culprit, is_stdlib = None, False
     if still:
         _, kind, name = still[-1]
         culprit = name
-        is_stdlib = kind == "module" and name.split(".")[0] in getattr(sys, "stdlib_module_names", ())
+        is_stdlib = kind == "module" and name.split(".")[0] in stdlib_names
     elif any(e.get("event") == "done" for e in probe.events):
         culprit = "interpreter finalization"
     crash = Crash(
@@ -90,8 +90,12 @@ def _describe_crash(probe: ProbeRun, hang: bool) -> tuple[Crash, list[str]]:
     return crash, ["%s: %s %s" % step for step in still]
 
 
-def run_worker(python: str, request: dict, timeout: float) -> WorkerRun:
-    """Run the smoke probe once in a fresh process of ``python``; never raises."""
+def run_worker(python: str, request: dict, timeout: float, stdlib_names: Iterable[str] = ()) -> WorkerRun:
+    """Run the smoke probe once in a fresh process of ``python``; never raises.
+
+    ``stdlib_names`` are the top-level standard-library modules of ``python``,
+    to tell a crash of CPython itself from one of the package.
+    """
     try:
         probe = run_probe(python, PROBE, request, timeout)
     except OSError as exc:
@@ -102,7 +106,7 @@ def run_worker(python: str, request: dict, timeout: float) -> WorkerRun:
             run.unsupported = event.get("reason")
     hang = any(e.get("event") == "hang" for e in run.events)
     if probe.timed_out or hang or (probe.returncode or 0) < 0:
-        run.crash, run.open_steps = _describe_crash(probe, hang)
+        run.crash, run.open_steps = _describe_crash(probe, hang, stdlib_names)
     elif probe.returncode != 0:
         run.error = "the smoke probe exited with status %s: %s" % (
             probe.returncode, probe.output_tail.strip()[-STDERR_TAIL:])
@@ -146,14 +150,15 @@ def _median(values: list[float]) -> Optional[float]:
 class _Runner:
     """Runs the checks of one distribution and turns probe events into check results."""
 
-    def __init__(self, python, request, timeout):
+    def __init__(self, python, request, timeout, stdlib_names):
         self.python = python
         self.request = request
         self.timeout = timeout
+        self.stdlib_names = stdlib_names
 
     def run(self, check: str, **extra) -> WorkerRun:
         request = dict(self.request, check=check, deadline=max(self.timeout * 0.8, self.timeout - 5), **extra)
-        return run_worker(self.python, request, self.timeout)
+        return run_worker(self.python, request, self.timeout, self.stdlib_names)
 
     def generic(self) -> dict:
         run = self.run("generic")
@@ -345,6 +350,7 @@ def run_smoke(
     max_modules: int = 200,
     walk_seconds: float = 20,
     checks: Iterable[str] = CHECKS,
+    stdlib_names: Optional[Iterable[str]] = None,
 ) -> dict:
     """Run the smoke checks of one distribution in ``mode`` interpreters of ``python``.
 
@@ -354,6 +360,8 @@ def run_smoke(
     re-import check makes ``rounds`` cycles; the cost check ``samples``
     interpreters.  The walk stops after ``max_modules`` modules or
     ``walk_seconds``.  ``timeout`` bounds each check's worker process.
+    ``stdlib_names`` (the target's ``sys.stdlib_module_names``; default: this
+    Python's) mark crashes whose culprit is the standard library.
     Returns the dict documented in ``docs/smoke.md`` (``DistributionResult.smoke``).
     """
     started = time.monotonic()
@@ -363,7 +371,8 @@ def run_smoke(
         "snippets": [], "parallel": int(parallel), "rounds": int(rounds), "iterations": int(iterations),
         "samples": max(2, int(samples)), "max_modules": int(max_modules), "walk_seconds": float(walk_seconds),
     }
-    runner = _Runner(python, request, float(timeout))
+    stdlib = frozenset(sys.stdlib_module_names if stdlib_names is None else stdlib_names)
+    runner = _Runner(python, request, float(timeout), stdlib)
     report: dict[str, Any] = {"mode": mode, "python": python, "distribution": dist_name,
                               "snippets_used": [{"name": s.name, "source": s.source} for s in chosen]}
     wanted = [c for c in CHECKS if c in set(checks)]
@@ -434,6 +443,16 @@ def own_gil_blocker(smoke: dict) -> Optional[str]:
     """
     if not smoke or smoke.get("mode") != "isolated" or smoke.get("ok", True):
         return None
-    failed = smoke.get("failed_checks", [])
-    reasons = ["%s (%s)" % (_REASONS.get(check, check), check) for check in failed]
+    reasons = []
+    for check in smoke.get("failed_checks", []):
+        result = smoke.get(check) or {}
+        crash = result.get("crash") or {}
+        if result.get("status") == "crashed" and check != "parallel":
+            how = "hung" if crash.get("timeout") else "crashed with %s" % (crash.get("signal") or "an error")
+            where = " in %s" % crash["culprit"] if crash.get("culprit") else ""
+            if crash.get("culprit_is_stdlib"):
+                where += " (a standard-library module: a CPython bug)"
+            reasons.append("the %s check %s%s" % (check, how, where))
+        else:
+            reasons.append("%s (%s)" % (_REASONS.get(check, check), check))
     return "smoke failed in own-GIL interpreters: " + "; ".join(reasons)
