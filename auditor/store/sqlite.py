@@ -40,6 +40,36 @@ CREATE TABLE IF NOT EXISTS run_results (
 );
 """
 
+#: Surveys (``interp-audit survey``): what was asked, and which tasks are done, so a
+#: killed survey resumes; each (survey, Python) records its results as one run.
+SURVEY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS surveys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started TEXT NOT NULL,
+    finished TEXT,
+    tool_version TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    description TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS survey_runs (
+    survey_id INTEGER NOT NULL REFERENCES surveys(id),
+    python TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    PRIMARY KEY (survey_id, python)
+);
+CREATE TABLE IF NOT EXISTS survey_tasks (
+    survey_id INTEGER NOT NULL REFERENCES surveys(id),
+    task TEXT NOT NULL,
+    project TEXT NOT NULL,
+    python TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    seconds TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    PRIMARY KEY (survey_id, task)
+);
+"""
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -55,6 +85,7 @@ class SQLiteStore(ResultStore):
         self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(SURVEY_SCHEMA)
         self._db.commit()
 
     def get(self, key: str) -> Optional[DistributionResult]:
@@ -91,3 +122,73 @@ class SQLiteStore(ResultStore):
 
     def close(self) -> None:
         self._db.close()
+
+    # -- surveys ---------------------------------------------------------------------------
+
+    def unfinished_survey(self, digest: str) -> Optional[int]:
+        """The newest unfinished survey asked with the same ``digest`` (to resume), or None."""
+        row = self._db.execute("SELECT id FROM surveys WHERE digest = ? AND finished IS NULL ORDER BY id DESC",
+                               (digest,)).fetchone()
+        return int(row[0]) if row else None
+
+    def begin_survey(self, digest: str, description: dict, tool_version: str) -> int:
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO surveys (started, tool_version, digest, description) VALUES (?, ?, ?, ?)",
+                (_now(), tool_version, digest, json.dumps(description)),
+            )
+        return int(cursor.lastrowid)
+
+    def survey_run(self, survey_id: int, python_spec: str, python: PythonInfo, tool_version: str) -> int:
+        """The run that holds the results of ``survey_id`` on ``python_spec`` (begun on first use)."""
+        row = self._db.execute("SELECT run_id FROM survey_runs WHERE survey_id = ? AND python = ?",
+                               (survey_id, python_spec)).fetchone()
+        if row:
+            return int(row[0])
+        run_id = self.begin_run(python, "survey", tool_version)
+        with self._db:
+            self._db.execute("INSERT INTO survey_runs VALUES (?, ?, ?)", (survey_id, python_spec, run_id))
+        return run_id
+
+    def record_task(self, survey_id: int, task: str, project: str, python_spec: str, status: str,
+                    attempts: int, seconds: dict) -> None:
+        """Mark a survey task done (after its results were stored)."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO survey_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (survey_id, task, project, python_spec, status, attempts, json.dumps(seconds), _now()),
+            )
+
+    def survey_tasks(self, survey_id: int) -> dict[str, dict]:
+        """The finished tasks of a survey: task key -> project, python, status, attempts, seconds."""
+        rows = self._db.execute(
+            "SELECT task, project, python, status, attempts, seconds FROM survey_tasks WHERE survey_id = ?",
+            (survey_id,),
+        )
+        return {task: {"project": project, "python": python, "status": status, "attempts": attempts,
+                       "seconds": json.loads(seconds)}
+                for task, project, python, status, attempts, seconds in rows}
+
+    def finish_survey(self, survey_id: int) -> None:
+        """Mark a survey and its runs finished."""
+        with self._db:
+            self._db.execute("UPDATE surveys SET finished = ? WHERE id = ?", (_now(), survey_id))
+            self._db.execute(
+                "UPDATE runs SET finished = ? WHERE id IN (SELECT run_id FROM survey_runs WHERE survey_id = ?)",
+                (_now(), survey_id),
+            )
+
+    # -- history ---------------------------------------------------------------------------
+
+    def history_rows(self, distribution: Optional[str] = None) -> list[dict]:
+        """What every run saw, oldest first: started, tool_version, python_version, scope,
+        distribution, version, tier, key; only ``distribution`` (any spelling) if given."""
+        query = ("SELECT runs.started, runs.tool_version, runs.python_version, runs.scope, rr.distribution,"
+                 " rr.version, rr.tier, rr.key FROM run_results rr JOIN runs ON runs.id = rr.run_id")
+        args: tuple = ()
+        if distribution is not None:
+            query += " WHERE lower(replace(replace(rr.distribution, '_', '-'), '.', '-')) = ?"
+            args = (distribution.lower().replace("_", "-").replace(".", "-"),)
+        columns = ("started", "tool_version", "python_version", "scope", "distribution", "version", "tier", "key")
+        rows = self._db.execute(query + " ORDER BY runs.started, runs.id", args)
+        return [dict(zip(columns, row)) for row in rows]
