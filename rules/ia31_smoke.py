@@ -7,6 +7,7 @@ one entry per check (``generic``, ``snippets``, ``parallel``, ``reimport``,
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Optional
 
 from interp_audit.model import DistributionResult, Finding
@@ -23,6 +24,9 @@ MODE_WORDS = {
 #: Checks besides the walk and the snippets whose crash IA310 reports (parallel and
 #: re-import crashes have their own rules).
 CRASH_AS_SMOKE_FAILURE = ("static_types", "cross_interpreter", "cost")
+
+#: CPython's refusal of a module that does not support sub-interpreters.
+REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
 
 #: IA315 fires when one extra interpreter costs at least this much for the package alone.
 HEAVY_IMPORT_KIB = 32 * 1024
@@ -50,6 +54,15 @@ def _error_line(error: Optional[str]) -> str:
     kind, _, text = error.partition(": ")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return facts.one_line("%s: %s" % (kind, lines[0]) if lines else kind)
+
+
+def _ladder_explains(dist: DistributionResult, error: Optional[str]) -> bool:
+    """True when a one-per-process refusal found by the ladder (IA302) is this error's cause."""
+    for entry in dist.one_per_process or ():
+        refusal = entry.get("refusal") or ""
+        if (refusal and refusal in (error or "")) or facts.mentions(error, entry.get("module") or ""):
+            return True
+    return False
 
 
 def _crash_text(crash: Optional[dict]) -> str:
@@ -123,12 +136,18 @@ class SmokeFailed(Rule):
             what = "%s %s: %s" % ("touching" if item.get("attribute") else "importing", target,
                                   _error_line(item.get("error")))
             yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity=severity)
+        by_refuser: dict[str, list[str]] = {}
         for item in generic.get("refused", []):
             if item["module"] in degraded or any(facts.mentions(item.get("error"), m) for m in degraded):
                 continue
-            what = "submodule %s is not available there: %s" % (item["module"], _error_line(item.get("error")))
-            yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity="medium",
-                               detail="the package itself imports; only this submodule refuses sub-interpreters")
+            found = REFUSAL.search(item.get("error") or "")
+            by_refuser.setdefault(found.group(1) if found else item["module"], []).append(item["module"])
+        for refuser, modules in sorted(by_refuser.items()):
+            what = "%s %s not available there, because %s refuses sub-interpreters" % (
+                "submodule" if len(modules) == 1 else "submodules", facts.name_list(sorted(modules)),
+                refuser)
+            yield self.finding(dist.name, refuser, where=_where(dist), what=what, severity="medium",
+                               detail="the package itself imports; only these submodules fail")
         if generic.get("status") == "crashed":
             crash = generic.get("crash")
             yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
@@ -193,7 +212,8 @@ class ParallelFailure(Rule):
                                detail=_crash_detail(crash), severity="high" if stdlib else severity,
                                remediation=STDLIB_CRASH_REMEDIATION if stdlib else None)
             return
-        errors = [e for e in parallel.get("errors", []) if "explained_by" not in e]
+        errors = [e for e in parallel.get("errors", [])
+                  if "explained_by" not in e and not _ladder_explains(dist, e["error"])]
         if errors:
             texts = sorted({_error_line(e["error"]) for e in errors})
             yield self.finding(dist.name, None, how="raises %s" % "; ".join(texts[:3]), count=count,
@@ -237,7 +257,7 @@ class ReimportFailure(Rule):
             yield self.finding(dist.name, crash.get("culprit"), how=how, detail=_crash_detail(crash),
                                remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
             return
-        failures = reimport.get("failures", [])
+        failures = [f for f in reimport.get("failures", []) if not _ladder_explains(dist, f["error"])]
         if reimport.get("status") == "failed" and failures:
             first = failures[0]
             how = "fails in cycle %s with %s" % (first["index"], _error_line(first["error"]))

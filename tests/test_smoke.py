@@ -283,7 +283,9 @@ def test_generic_walk_skips_tests_extras_and_what_fails_in_main(smoke_python):
     assert refused["module"] == "ia_smokewalk.needs_single"
     assert "ia_single does not support loading in subinterpreters" in refused["error"]
     assert sorted((f.code, f.module, f.severity) for f in findings) == [
-        ("IA310", "ia_smokewalk.handlers", "high"), ("IA310", "ia_smokewalk.needs_single", "medium")]
+        ("IA310", "ia_single", "medium"), ("IA310", "ia_smokewalk.handlers", "high")]
+    [refusal] = [f.message for f in findings if f.module == "ia_single"]
+    assert "submodule ia_smokewalk.needs_single not available there, because ia_single refuses" in refusal
     assert smoke.own_gil_blocker(result) == (
         "smoke failed in own-GIL interpreters: importing its submodules or touching their attributes fails (generic)")
 
@@ -462,3 +464,14 @@ def test_crash_in_the_standard_library_is_blamed_on_cpython():
     assert smoke.own_gil_blocker(result) == (
         "smoke failed in own-GIL interpreters: the reimport check crashed with SIGABRT in _datetime "
         "(a standard-library module: a CPython bug)")
+
+
+def test_one_per_process_refusal_is_left_to_the_ladder():
+    refusal = "ImportError: PyO3 modules do not yet support subinterpreters"
+    result = {"mode": "legacy", "ok": False, "failed_checks": ["reimport"],
+              "reimport": {"status": "failed", "ok": False, "rounds": 3,
+                           "failures": [{"index": 2, "error": refusal, "chain": [refusal]}]}}
+    dist = DistributionResult(name="pyo3-user", version="1", smoke=result)
+    assert [f.code for f in registry.evaluate(dist) if f.code.startswith("IA31")] == ["IA312"]
+    dist.one_per_process = [{"module": "pyo3_user._native", "framework": "pyo3", "refusal": refusal}]
+    assert [f.code for f in registry.evaluate(dist) if f.code.startswith("IA31")] == []  # IA302 says it
