@@ -3,7 +3,7 @@
 import click
 
 from interp_audit import __version__
-from interp_audit._cli import badge, check, explain, report, rules, scan, site, survey
+from interp_audit._cli import badge, check, explain, report, rules, scan, site, survey, history
 
 EPILOG = """\b
 Exit codes:
@@ -26,5 +26,5 @@ def main() -> None:
     """
 
 
-for _module in (scan, check, rules, explain, report, badge, site, survey):
+for _module in (scan, check, rules, explain, report, badge, site, survey, history):
     main.add_command(_module.command)
