@@ -9,6 +9,7 @@ saying why it was made.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -47,8 +48,12 @@ def _identify(executable: str) -> dict:
             [executable, "-c", _IDENTIFY], capture_output=True, text=True, timeout=30,
             stdin=subprocess.DEVNULL,
         )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise TargetError(f"{executable} cannot be run: {exc.__class__.__name__}: {exc}") from None
+    except OSError as exc:
+        if exc.errno == errno.ENOEXEC:
+            raise TargetError(f"{executable} is not a Python interpreter (not a program this system can run)") from None
+        raise TargetError(f"{executable} cannot be run: {exc.strerror or exc}") from None
+    except subprocess.SubprocessError as exc:
+        raise TargetError(f"{executable} cannot be run: {exc}") from None
     try:
         info = json.loads(completed.stdout.strip().splitlines()[-1])
         info["version"] = tuple(info["version"])

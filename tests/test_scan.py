@@ -175,7 +175,7 @@ def test_fail_under_exit_codes(corpus_env):
 def test_cached_rescan_runs_nothing_and_killed_scan_resumes(corpus_env, tmp_path):
     cache = tmp_path / "cache"
     args = [sys.executable, "-m", "interp_audit", "scan", "--python", str(corpus_env.python),
-            "--cache-dir", str(cache), "--timeout", TIMEOUT, "--format", "json", "-j", "1"]
+            "--cache-dir", str(cache), "--timeout", TIMEOUT, "--no-smoke", "--format", "json", "-j", "1"]
     # Kill the first scan once a few results are stored.
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     database = cache / "results.sqlite3"
@@ -241,11 +241,15 @@ def test_stdlib_audit_knows_the_classic_refusals(target_python, tmp_path):
 
 @pytest.mark.parametrize("spec, message", [
     ("/nonexistent/python3", "does not exist"),
-    ("/etc/hostname", "is not an executable file"),
+    ("{tmp}/plain.txt", "is not an executable file"),
+    ("{tmp}/script.txt", "is not a Python interpreter"),
     ("/bin/true", "is not a Python interpreter"),
 ])
-def test_bad_python_is_a_one_line_error(spec, message):
-    result = CliRunner().invoke(main, ["scan", "--python", spec])
+def test_bad_python_is_a_one_line_error(spec, message, tmp_path):
+    (tmp_path / "plain.txt").write_text("hello\n")
+    (tmp_path / "script.txt").write_text("hello\n")
+    (tmp_path / "script.txt").chmod(0o755)
+    result = CliRunner().invoke(main, ["scan", "--python", spec.format(tmp=tmp_path)])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
 
@@ -318,3 +322,31 @@ def test_flooding_output_is_a_result_not_an_error(corpus_env, tmp_path):
 def test_python_dash_m_works():
     done = subprocess.run([sys.executable, "-m", "interp_audit", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "scan" in done.stdout
+
+
+def test_corrupt_extension_and_unreadable_record_are_reported_and_the_scan_goes_on(corpus_env, tmp_path):
+    suffix = fixturelib.python_info(corpus_env.base_python)["ext_suffix"]
+    corrupt = fixturelib.DistSpec(
+        name="ia-fixture-corrupt", version="1.0",
+        python_files={"ia_corrupt/__init__.py": "from ia_corrupt import _speed\n",
+                      f"ia_corrupt/_speed{suffix}": "this is not an ELF file\n"},
+    )
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, corrupt, tmp_path / "w"),
+                                     corpus_env.wheels["ia-fixture-pure"], corpus_env.wheels["ia-fixture-clean"]])
+    site = fixturelib.site_packages(venv)
+    record = next(site.glob("ia_fixture_pure-*.dist-info")) / "RECORD"
+    record.unlink()
+    record.mkdir()  # a RECORD that cannot be read, even by root
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--format", "json", "-o", str(out),
+                   "ia-fixture-corrupt", "ia-fixture-pure", "ia-fixture-clean")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert any("ia-fixture-corrupt" in line and "ia_corrupt._speed" in line for line in errors)
+    assert any("ia-fixture-pure" in line and "RECORD" in line for line in errors)
+    dists = {d["name"]: d for d in json.loads(out.read_text())["interpreters"][0]["distributions"]}
+    assert dists["ia-fixture-corrupt"]["extensions"][0]["init"] == "unknown"
+    assert dists["ia-fixture-corrupt"]["tier"] == "broken"
+    assert dists["ia-fixture-clean"]["tier"] == "own-gil"

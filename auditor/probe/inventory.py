@@ -83,6 +83,23 @@ def _top_level_names(modules, packages):
     return sorted(n for n in names if n != "__pycache__")
 
 
+def _read_record(dist):
+    """``(RECORD text or None, problem or None)``; ``read_text`` alone would
+    hide an unreadable RECORD as a missing one."""
+    base = getattr(dist, "_path", None)
+    path = os.path.join(str(base), "RECORD") if base is not None else None
+    if path and os.path.lexists(path):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read(), None
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, "cannot read its RECORD file: %s" % (getattr(exc, "strerror", None) or exc)
+    text = dist.read_text("RECORD")
+    if text is None:
+        return None, "has no RECORD file, so its installed modules are unknown"
+    return text, None
+
+
 def _distribution(dist):
     meta = dist.metadata
     name = meta["Name"] or ""
@@ -96,14 +113,12 @@ def _distribution(dist):
         "extensions": [],
         "problems": [],
     }
-    try:
-        record = dist.read_text("RECORD")
-    except OSError as exc:
-        entry["problems"].append("cannot read RECORD: %s" % exc)
-        record = None
-    files = dist.files if record is not None else None
+    record, problem = _read_record(dist)
+    if problem:
+        entry["problems"].append(problem)
+    files = dist.files if record else None
     modules, packages = set(), set()
-    if record is not None:
+    if record:
         entry["has_record"] = True
         entry["record_hash"] = hashlib.sha256(record.encode("utf-8", "replace")).hexdigest()
         for item in files or ():
@@ -116,8 +131,6 @@ def _distribution(dist):
             if kind == "extension":
                 path = str(dist.locate_file(item))
                 entry["extensions"].append([dotted, path])
-    else:
-        entry["problems"].append("has no RECORD file, so its installed modules are unknown")
     declared = (dist.read_text("top_level.txt") or "").split()
     found = _top_level_names(modules, packages)
     if found:
