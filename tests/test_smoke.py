@@ -235,6 +235,17 @@ def test_a_hang_is_a_timeout_with_its_culprit(smoke_python):
     assert any("deadlocks (timed out)" in f.message for f in findings if f.code == "IA311")
 
 
+def test_a_hang_that_holds_the_shared_gil_is_killed_by_the_parent(smoke_python):
+    # ia_hang sleeps without releasing the GIL: in a legacy interpreter the probe's main
+    # thread cannot report, so the parent's timeout ends each worker; the next check still runs.
+    result = smoke.run_smoke(smoke_python, "ia-fixture-hang", ["ia_hang"], ["ia_hang"], "legacy",
+                             timeout=5, checks=("generic", "reimport"))
+    for check in ("generic", "reimport"):
+        crash = result[check]["crash"]
+        assert (crash["timeout"], crash["returncode"], crash["culprit"]) == (True, None, "ia_hang"), check
+    assert result["failed_checks"] == ["generic", "reimport"]
+
+
 def test_main_mode_runs_only_what_needs_no_sub_interpreter(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-segv", "ia_segv", ["import ia_segv\n"], mode="main")
     assert result["generic"]["status"] == "passed" and result["snippets"]["status"] == "passed"
