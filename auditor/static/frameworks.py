@@ -6,8 +6,8 @@ internals ``__pybind11_internals_v12_...``, Rust paths such as
 ``.../pyo3-0.22.2/src/...`` survive in panic messages, and so on.  A detection
 names the framework, the version when the binary records one (for pybind11 a
 PEP 440 range derived from its internals ABI version), and the evidence that
-matched.  :data:`REMEDIATION` holds, per framework, what its users can do to
-get modules that load in sub-interpreters.
+matched.  What each framework's users can do is the rule catalogue's job
+(``interp-audit explain IA401`` ... ``IA408``).
 """
 
 from __future__ import annotations
@@ -59,66 +59,6 @@ _SWIG_RUNTIME = re.compile(r"swig_runtime_data(\d+)")
 FRAMEWORK_INIT = {
     "cffi": "single-phase",
     "mypyc": "single-phase",
-}
-
-#: What the users of each framework can do about sub-interpreter support.
-#: Checked against the framework sources (see docs/static-evidence.md).
-REMEDIATION: dict[str, str] = {
-    "cython": (
-        "Cython modules refuse a second interpreter ('Interpreter change detected - this module can "
-        "only be loaded into one interpreter per process') because their globals are process-wide. "
-        "Cython 3.1+ can generate isolated modules: compile with -DCYTHON_USE_MODULE_STATE=1 "
-        "(still marked experimental) and set the directive "
-        "'# cython: subinterpreters_compatible=own_gil' (or 'shared_gil'), which then declares "
-        "Py_mod_multiple_interpreters. Older Cython: upgrade first."
-    ),
-    "pybind11": (
-        "pybind11 3.0+ uses multi-phase init and declares Py_mod_multiple_interpreters "
-        "NOT_SUPPORTED by default; opt in with PYBIND11_MODULE(name, m, "
-        "py::multiple_interpreters::per_interpreter_gil()) (or ::shared_gil()) once the module "
-        "keeps no process-wide Python objects. pybind11 2.x modules are single-phase: upgrade "
-        "to pybind11 3 first."
-    ),
-    "nanobind": (
-        "nanobind does not support sub-interpreters: its multi-phase modules declare "
-        "Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED (nanobind 3.1) and older releases are "
-        "single-phase. There is no opt-in; load the module in the main interpreter only."
-    ),
-    "pyo3": (
-        "PyO3 does not support sub-interpreters yet (PyO3 issues #576 and #3451). Older releases refuse a "
-        "second interpreter with ImportError ('PyO3 modules do not yet support subinterpreters' or 'may only "
-        "be initialized once per interpreter process'); PyO3 0.28+ uses multi-phase init without "
-        "Py_mod_multiple_interpreters, so shared-GIL interpreters load the module once and a second "
-        "interpreter then fails (e.g. \"_abc_impl is set to a wrong type\"). No option changes this: "
-        "use the module from the main interpreter only."
-    ),
-    "mypyc": (
-        "mypyc modules are single-phase on regular CPython builds (multi-phase with "
-        "Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED on free-threaded builds): not loadable in "
-        "isolated interpreters. Ship the pure-Python version of the package for sub-interpreter "
-        "use (most mypyc-compiled projects publish a py3-none-any wheel too)."
-    ),
-    "cffi": (
-        "cffi-generated modules are created by _cffi_backend with single-phase init, so "
-        "interpreters that check extensions (isolated, and shared-GIL with checks) refuse them; "
-        "legacy sub-interpreters load them. No cffi option changes that today."
-    ),
-    "swig": (
-        "SWIG 4.3 and older generate single-phase modules: regenerate the wrapper with SWIG 4.4+, which "
-        "emits multi-phase init. It declares no Py_mod_multiple_interpreters slot (CPython then allows "
-        "shared-GIL but not own-GIL interpreters) and SWIG's type table stays process-wide, so add the slot "
-        "only after checking the wrapped library keeps no per-interpreter Python state."
-    ),
-    "hpy": (
-        "HPy universal modules are loaded through the hpy package; their sub-interpreter support "
-        "depends on the HPy runtime, not on the module."
-    ),
-    "c-api": (
-        "Hand-written C API module: port it to multi-phase init (PEP 489) with per-module state "
-        "and heap types (PyType_FromModuleAndSpec), drop PyState_FindModule and PyGILState_* "
-        "calls, then declare {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED}. "
-        "See the CPython HOWTO 'Isolating Extension Modules'."
-    ),
 }
 
 
