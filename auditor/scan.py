@@ -100,11 +100,13 @@ def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options:
     mode = {"own-gil": "isolated", "shared-gil": "shared-gil", "legacy-only": "legacy"}[result.tier]
     snippets = snippets_for(item.name, item.import_names, options.snippets)
     result.smoke = run_smoke(ladder.python, item.name, list(item.import_names),
-                             [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout)
+                             [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout,
+                             stdlib_names=ladder.stdlib_names)
+    if not result.smoke.get("ok", True):
+        result.flags.append("smoke-failed")
     blocker = own_gil_blocker(result.smoke)
     if blocker and result.tier == "own-gil":
         result.tier = TIERS[1]
-        result.flags.append("smoke-failed")
         result.notes.append(f"loses the own-gil tier: {blocker}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -262,6 +263,17 @@ def test_python_older_than_312_is_refused_with_the_reason():
     result = CliRunner().invoke(main, ["scan", "--python", old])
     assert result.exit_code == 2
     assert "need CPython 3.12 or newer" in result.output
+
+
+def test_python_that_is_not_cpython_is_refused():
+    pypy = shutil.which("pypy3")
+    if pypy is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pypy3 is not installed (.ci/run installs it)")
+        pytest.skip("pypy3 is not installed")
+    result = CliRunner().invoke(main, ["scan", "--python", pypy])
+    assert result.exit_code == 2
+    assert "is pypy, not CPython" in result.output and "Traceback" not in result.output
 
 
 def test_default_target_says_why_it_was_chosen():
