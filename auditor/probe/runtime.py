@@ -84,15 +84,12 @@ MAX_TEXT = 1500
 
 
 def _load_interpreters():
-    """Load the sibling ``interpreters.py`` without touching sys.path."""
+    """The sibling ``interpreters.py``, run by path: probes never touch sys.path."""
+    import runpy
     import types
 
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interpreters.py")
-    module = types.ModuleType("_interp_audit_interpreters")
-    module.__file__ = path
-    with open(path, encoding="utf-8") as handle:
-        exec(compile(handle.read(), path, "exec"), module.__dict__)
-    return module
+    return types.SimpleNamespace(**runpy.run_path(path, run_name="_interp_audit_interpreters"))
 
 
 def _call(where, fd, request, ignore=()):

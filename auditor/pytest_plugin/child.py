@@ -1,6 +1,6 @@
 """Child process doing the sub-interpreter work for the pytest plugin.
 
-Standard library only: the sub-interpreter work happens here, never in the
+Standard library (and interp_audit.probe) only: the sub-interpreter work happens here, never in the
 pytest process, so a crash or a hang costs this process and not the test
 session.  Two commands:
 
@@ -233,16 +233,10 @@ def _interp_audit_serve(rfd, wfd, sys_path):
 
 
 def _load_interpreters():
-    """Load ``interp_audit/probe/interpreters.py`` by path, without touching sys.path."""
-    import types
+    """The sub-interpreter helpers shared with the scan's probes."""
+    from interp_audit.probe import interpreters
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(os.path.dirname(here), "probe", "interpreters.py")
-    module = types.ModuleType("_interp_audit_interpreters")
-    module.__file__ = path
-    with open(path, encoding="utf-8") as handle:
-        exec(compile(handle.read(), path, "exec"), module.__dict__)
-    return module
+    return interpreters
 
 
 def _emit(fd, event):
