@@ -22,6 +22,7 @@ from interp_audit.reports.badge import Badge, badge_for, render_svg, shields_end
 from interp_audit.reports.matrix import Column, Matrix, Row, build
 from interp_audit.reports.merge import Merged, normalize_name
 from interp_audit.reports.templating import render
+from interp_audit.reports.timeline import SiteHistory
 
 CHART_WIDTH = 560  # pixels of the longest bar
 
@@ -100,8 +101,13 @@ def _snippet(badge: Badge, slug: str, base_url: Optional[str]) -> dict[str, Any]
     }
 
 
-def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None) -> list[Path]:
-    """Write the whole site for ``merged`` into ``out_dir``; return the files written."""
+def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None,
+               history: Optional[SiteHistory] = None) -> list[Path]:
+    """Write the whole site for ``merged`` into ``out_dir``; return the files written.
+
+    With ``history``: a timeline per package page, "recently gained support" and
+    "regressed" on the index, and ``api/history.json``.
+    """
     report = merged.report
     matrix = build(report, merged.conflicts)
     packages = packages_of(matrix)
@@ -117,7 +123,8 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None) ->
         written.append(_write(out_dir / "badges" / f"{package.slug}.json", shields_endpoint(badge)))
         html = render(
             "package.html.j2", package=package, matrix=matrix, badge=badge,
-            snippet=_snippet(badge, package.slug, base_url), home="../index.html", **common,
+            snippet=_snippet(badge, package.slug, base_url), home="../index.html",
+            timeline=history.timeline(package.name) if history else None, **common,
         )
         written.append(_write(out_dir / "packages" / f"{package.slug}.html", html))
         detail = {
@@ -128,6 +135,8 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None) ->
                 for row in package.rows for col in matrix.columns if col.key in row.cells
             ],
         }
+        if history:
+            detail["history"] = history.entries(package.name)
         written.append(_write(out_dir / "api" / "packages" / f"{package.slug}.json", json.dumps(detail, indent=2, ensure_ascii=False)))
         api_packages.append({
             "name": package.name,
@@ -148,9 +157,18 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None) ->
         "conflicts": [to_dict(c) for c in matrix.conflicts],
     }
     written.append(_write(out_dir / "api" / "packages.json", json.dumps(index, indent=2, ensure_ascii=False)))
+    changes = history.changes([p.name for p in packages]) if history else None
+    slug_of = {normalize_name(p.name): p.slug for p in packages}
+    if history:
+        api_history = {**versioned, "since": history.since.isoformat(),
+                       "changes": [{**c.to_dict(), "slug": slug_of.get(normalize_name(c.distribution))}
+                                   for c in changes]}
+        written.append(_write(out_dir / "api" / "history.json", json.dumps(api_history, indent=2, ensure_ascii=False)))
     html = render(
         "index.html.j2", matrix=matrix, packages=packages, chart=chart(matrix), chart_width=CHART_WIDTH,
-        link=lambda row: f"packages/{page_of[id(row)].slug}.html", home="index.html", **versioned,
+        link=lambda row: f"packages/{page_of[id(row)].slug}.html", home="index.html", changes=changes,
+        since=history.since.date().isoformat() if history else None,
+        slug_of=slug_of, normalize_name=normalize_name, **versioned,
     )
     written.append(_write(out_dir / "index.html", html))
     return written

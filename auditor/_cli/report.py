@@ -13,6 +13,7 @@ from interp_audit.model import TIERS, tier_rank
 from interp_audit.reports import formats
 from interp_audit.reports.json import ResultsError, load_results
 from interp_audit.reports.merge import Merged, merge
+from interp_audit._cli.history import default_stores, report_changes, since_option
 
 
 class InputError(click.ClickException):
@@ -72,9 +73,21 @@ same interpreter, the first is shown and the conflict is reported.
 @click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
               help="Exit 1 if a distribution's tier is worse than TIER; for junit, such distributions "
                    "are the failed test cases (default there: own-gil).")
-def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_under: Optional[str]) -> None:
+@click.option("--changes-since", metavar="DATE", callback=lambda ctx, param, value: value and since_option(value),
+              help="Instead of the matrix: the distributions of RESULTS that gained or lost a tier since DATE "
+                   "(YYYY-MM-DD), and why (table, markdown or json). Reads the result store: see --history.")
+@click.option("--history", "history_stores", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Result store(s) for --changes-since (default: survey.sqlite3 beside the result files, "
+                   "else the scan store).")
+def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_under: Optional[str],
+            changes_since, history_stores: tuple[Path, ...]) -> None:
     """Show the results in RESULTS (JSON files written by `interp-audit scan --format json`)."""
     merged = load_merged(results)
+    if changes_since:  # history of these distributions (auditor/_cli/history.py)
+        names = [d.name for run in merged.report.interpreters for d in run.distributions]
+        stores = history_stores or default_stores(results)
+        write_text(report_changes(names, changes_since, stores, fmt), output)
+        return
     if fmt == "table" and output is None:
         from interp_audit.reports.table import render
 

@@ -9,6 +9,9 @@ import click
 
 from interp_audit._cli.report import InputError, load_merged
 from interp_audit.reports.site import build_site
+from interp_audit.reports.timeline import SiteHistory
+from interp_audit.history import default_since
+from interp_audit._cli.history import load_history, since_option, stores_beside
 
 EXAMPLES = """\b
 Examples:
@@ -29,11 +32,22 @@ package, and api/packages.json. It needs no network: no CDN, no fonts.
 @click.option("--base-url", metavar="URL",
               help="Where the site will be served, for absolute URLs in the badge Markdown snippets "
                    "(default: taken from the browser's address).")
-def command(results: tuple[Path, ...], out_dir: Path, base_url: Optional[str]) -> None:
+@click.option("--history", "history_stores", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Result store(s) whose runs give the timelines and the recently gained / regressed lists "
+                   "(default: survey.sqlite3 beside the result files, if any).")
+@click.option("--changes-since", metavar="DATE", callback=lambda ctx, param, value: value and since_option(value),
+              help="Start of \"recently\" for those lists (default: 30 days before the newest run).")
+def command(results: tuple[Path, ...], out_dir: Path, base_url: Optional[str], history_stores: tuple[Path, ...],
+            changes_since) -> None:
     """Build a static website from RESULTS (files of `interp-audit scan --format json`)."""
     merged = load_merged(results)
+    stores = history_stores or stores_beside(results)  # history: auditor/_cli/history.py
+    history = None
+    if stores:
+        runs = load_history(stores)
+        history = SiteHistory(runs, changes_since or default_since(runs))
     try:
-        written = build_site(merged, out_dir, base_url)
+        written = build_site(merged, out_dir, base_url, history)
     except OSError as exc:
         raise InputError(f"cannot write the site into {out_dir}: {exc.strerror or exc}") from None
     click.echo(f"wrote {len(written)} files; open {out_dir / 'index.html'}")
