@@ -362,3 +362,18 @@ def test_corrupt_extension_and_unreadable_record_are_reported_and_the_scan_goes_
     assert dists["ia-fixture-corrupt"]["extensions"][0]["init"] == "unknown"
     assert dists["ia-fixture-corrupt"]["tier"] == "broken"
     assert dists["ia-fixture-clean"]["tier"] == "own-gil"
+
+
+def test_a_stdlib_crash_culprit_is_named_as_standard_library(target_python, tmp_path):
+    if fixturelib.python_info(target_python)["hexversion"] != 0x030C01F0:  # 3.12.1 final
+        pytest.skip("the hashlib abort is a CPython 3.12.1 bug")
+    out = tmp_path / "h.json"
+    done = run_cli("scan", "--stdlib", "--python", target_python, "--no-cache", "--no-smoke", "--format", "json",
+                   "-o", str(out), "hashlib")
+    assert done.returncode == 0, done.stderr
+    hashlib = json.loads(out.read_text())["interpreters"][0]["distributions"][0]
+    crash = hashlib["modes"]["isolated"]["crash"]
+    assert "crashed" in hashlib["flags"] and hashlib["tier"] == "shared-gil"
+    assert crash["culprit"] == "hashlib" and crash["culprit_is_stdlib"] and crash["signal"] == "SIGABRT"
+    ia303 = [f for f in hashlib["findings"] if f["code"] == "IA303"]
+    assert ia303 and "standard-library module hashlib" in ia303[0]["message"]

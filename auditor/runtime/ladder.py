@@ -60,6 +60,12 @@ def _describe_crash(crash: Crash, where: str) -> str:
     return f"the process {what} {place}{culprit}"
 
 
+def _describe_shutdown_crash(crash: Crash) -> str:
+    what = "hung (timed out)" if crash.timeout else f"died with {crash.signal or f'exit status {crash.returncode}'}"
+    text = f"the process {what} at shutdown, after every import in the sub-interpreter had finished"
+    return text + (f"; importing {crash.culprit} alone reproduces it" if crash.culprit else "")
+
+
 def _step_result(event: dict) -> ScenarioResult:
     return ScenarioResult(
         ok=bool(event.get("ok")),
@@ -109,9 +115,7 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
         crash.culprit_is_stdlib = bool(crash.culprit) and crash.culprit.split(".")[0] in stdlib_names
         last.ok = False
         last.crash = crash
-        last.error = _describe_crash(crash, "sub").replace(" while importing", " at shutdown; reproduced by importing")
-        if not crash.culprit:
-            last.error = _describe_crash(crash, "sub") + " at shutdown, after every import had finished"
+        last.error = _describe_shutdown_crash(crash)
     return last
 
 
