@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from interp_audit.history import Change, Entry, History
 from interp_audit.model import TIERS
 
-LEFT, TOP, ROW, STEP, RIGHT, BOTTOM = 110, 14, 26, 90, 70, 40
+LEFT, TOP, ROW, STEP, RIGHT, BOTTOM = 110, 14, 26, 90, 100, 40
 MAX_RUNS = 40  # the newest runs shown on one timeline
 LANES = (*TIERS, "none")
 
@@ -40,8 +40,10 @@ def timeline_svg(timeline: dict[str, list[Entry]]) -> Markup:
         parts.append(f'<line x1="{LEFT - 6}" y1="{y}" x2="{width - RIGHT + 20}" y2="{y}" stroke="#d0d7de"/>')
         parts.append(f'<text x="{LEFT - 12}" y="{y + 4}" text-anchor="end">{"no verdict" if name == "none" else name}'
                      "</text>")
+    same_day = len({date[:10] for date in dates}) < len(dates)  # then month, day and time tell runs apart
     for date in dates:
-        parts.append(f'<text x="{x_of[date]}" y="{height - 12}" text-anchor="middle">{escape(date[:10])}</text>')
+        label = date[5:16].replace("T", " ") if same_day else date[:10]
+        parts.append(f'<text x="{x_of[date]}" y="{height - 12}" text-anchor="middle">{escape(label)}</text>')
     for index, (minor, entries) in enumerate(timeline.items()):
         shown = [e for e in entries if e.date in x_of]
         offset = index * 5 - (len(timeline) - 1) * 2.5  # Python lines on one tier stay apart
