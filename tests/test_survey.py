@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import fixturelib
+from interp_audit.reports.json import SCHEMA_PATH
 from interp_audit.reports.merge import outcome
 from interp_audit.survey import lists
 from interp_audit.survey.environments import InstallSpec, PipMaker, UvMaker
@@ -266,6 +267,10 @@ def test_survey_of_real_packages_and_a_missing_one(tmp_path):
     assert "install failed" in done.stderr and f"{len(PYTHONS) * 3} scanned" in done.stderr
     statuses = store_rows(out / "survey.sqlite3", "SELECT project, status FROM survey_tasks")
     assert sorted(s for p, s in statuses if p.startswith("interp-audit-")) == ["install-failed"] * len(PYTHONS)
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA_PATH.read_text())
+    for path in out.glob("*.json"):  # install failures too are valid result files
+        jsonschema.validate(json.loads(path.read_text()), schema)
     merged = json.loads(interp_audit("report", *sorted(out.glob("*.json")), "--format", "json", cwd=tmp_path).stdout)
     assert sum(len(run["distributions"]) for run in merged["interpreters"]) == len(found)
 
