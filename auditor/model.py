@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The interpreter ladder, strictest first.
 MODES = ("isolated", "shared-gil", "legacy", "main")

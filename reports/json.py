@@ -1,7 +1,9 @@
 """The JSON result format: write a :class:`ScanReport`, read result files back.
 
 The format is ``model.to_dict`` output, described by
-``schema/scan-result.schema.json`` and ``docs/json-schema.md``.
+``schema/scan-result.schema.json`` and ``docs/json-schema.md``.  Files of every
+``schema_version`` from :data:`OLDEST_READABLE` to the current one are read
+(older layouts upgraded in memory); newer ones are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.merge import Conflict
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "scan-result.schema.json"
+
+#: The oldest ``schema_version`` this version reads.  1 is 2 without the documented ``smoke`` structure.
+OLDEST_READABLE = 1
 
 #: Top-level keys first, in this order, so a reader sees the version before the data.
 _HEAD = ("schema_version", "tool_version", "generated_at")
@@ -62,17 +67,17 @@ def loads(text: str, source: str = "<string>") -> ScanReport:
     version = data["schema_version"]
     if not isinstance(version, int) or isinstance(version, bool):
         raise ResultsError(f"{source}: schema_version must be an integer, got {version!r}")
-    if version != SCHEMA_VERSION:
-        newer = "a newer" if version > SCHEMA_VERSION else "an older"
-        raise ResultsError(
-            f"{source}: schema_version {version} was written by {newer} interp-audit; "
-            f"this version reads schema_version {SCHEMA_VERSION}"
-        )
+    readable = f"this version reads schema_version {OLDEST_READABLE} to {SCHEMA_VERSION}"
+    if version > SCHEMA_VERSION:
+        raise ResultsError(f"{source}: schema_version {version} was written by a newer interp-audit; {readable}")
+    if version < OLDEST_READABLE:
+        raise ResultsError(f"{source}: schema_version {version} is not one interp-audit ever wrote; {readable}")
     try:
         report = from_dict(ScanReport, data)
         _check_shape(report)
     except (TypeError, KeyError, AttributeError, ValueError) as exc:
         raise ResultsError(f"{source}: does not match the result schema ({exc})") from None
+    report.schema_version = SCHEMA_VERSION  # version 1 -> 2: same layout, `smoke` not yet documented
     return report
 
 
@@ -88,6 +93,8 @@ def _check_shape(report: ScanReport) -> None:
                 raise TypeError("distribution name and version must be strings")
             if not isinstance(result.modes, dict):
                 raise TypeError(f"{result.name}: modes must be an object")
+            if not isinstance(result.smoke, dict):
+                raise TypeError(f"{result.name}: smoke must be an object")
 
 
 def load(path: str | Path) -> ScanReport:
