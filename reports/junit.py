@@ -3,7 +3,9 @@
 A distribution whose tier is worse than ``fail_under`` (default: own-gil, i.e.
 anything that cannot run with its own GIL) is a ``<failure>``; a crash or a
 broken distribution is an ``<error>``; no verdict is ``<skipped>``.  CI systems
-(GitHub, GitLab, Jenkins) then show incompatible packages as failed tests.
+(GitHub, GitLab, Jenkins) then show incompatible packages as failed tests.  The
+body lists every mode and every smoke check (failed checks with why), and the
+message of a case whose smoke checks failed names them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from interp_audit.model import MODES, TIERS, DistributionResult, ScanReport, tie
 from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import build
 from interp_audit.reports.merge import Conflict
+from interp_audit.reports.smoke import CHECKS, check_status, details, has_smoke, mode_of, summary
 from interp_audit.reports.status import blocked_chain, culprit_of, mode_status
 
 TIER_MEANING = {
@@ -39,6 +42,11 @@ def _body(result: DistributionResult) -> str:
         if mode_result is not None and mode_result.error:
             line += f" ({mode_result.error})"
         lines.append(line)
+    if has_smoke(result):
+        lines.append(f"smoke checks (in {mode_of(result) or '?'} interpreters):")
+        for check in CHECKS:
+            why = details(result, check)
+            lines.append(f"  {check}: {check_status(result, check)}" + (f" ({'; '.join(why)})" if why else ""))
     if result.flags:
         lines.append("flags: " + ", ".join(result.flags))
     if culprit_of(result):
@@ -56,6 +64,8 @@ def _outcome(result: DistributionResult, fail_under: str) -> Optional[tuple[str,
     """(element, type, message) for a case that did not pass, else None."""
     culprit = culprit_of(result)
     because = f" (culprit: {culprit})" if culprit else ""
+    if summary(result):
+        because += f"; {summary(result)}"
     if "crashed" in result.flags:
         return "error", "crashed", _xml_text(f"crashed a sub-interpreter process{because}")
     if result.tier is None:

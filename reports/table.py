@@ -3,6 +3,10 @@
 Colour and Unicode symbols (✓ ✗ 💥 ~ –) on a colour terminal; plain ASCII words
 (ok FAIL CRASH ~ok ~FAIL -) when the output is not a terminal, when NO_COLOR is
 set or when the console has no colour, so logs and pipes stay readable.
+
+When the results hold smoke checks, every column group also gets one column per
+check except ``cost`` (numbers, not a verdict: it stays on the package page, in
+HTML, Markdown, CSV and JSON, so that the terminal table stays readable).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from interp_audit.model import MODES, TIERS, ScanReport
 from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Matrix, build
 from interp_audit.reports.merge import Conflict
+from interp_audit.reports.smoke import HEADINGS, INFORMATIONAL, check_status
 from interp_audit.reports.status import mode_status
 
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared", "legacy": "legacy", "main": "main"}
@@ -42,6 +47,24 @@ PLAIN = {
 }
 LEGEND_FANCY = "✓ works  ✗ fails  💥 crashed  ~ inferred from another mode  – not run"
 LEGEND_PLAIN = "ok works, FAIL fails, CRASH crashed, ~ inferred from another mode, - not run"
+#: Smoke-check cells (statuses of ``reports.smoke.check_status``).
+CHECK_FANCY = {
+    "passed": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "crashed": ("💥", "bold red"),
+    "inconclusive": ("?", "yellow"),
+    "skipped": ("–", "dim"),
+    "error": ("!", "yellow"),
+    "not-run": ("–", "dim"),
+}
+CHECK_PLAIN = {"passed": "ok", "failed": "FAIL", "crashed": "CRASH", "inconclusive": "?", "skipped": "-",
+               "error": "ERR", "not-run": "-"}
+SMOKE_LEGEND_FANCY = ("smoke checks: ✓ passed  ✗ failed  💥 crashed  ? inconclusive  ! probe error  – skipped or not run; "
+                      "xi only informs; cost: see --format html/csv/json")
+SMOKE_LEGEND_PLAIN = ("smoke checks: ok passed, FAIL failed, CRASH crashed, ? inconclusive, ERR probe error, "
+                      "- skipped or not run; xi only informs; cost: see --format html/csv/json")
+#: Smoke checks the terminal table leaves out (see the module docstring).
+TERMINAL_CHECKS_EXCLUDED = ("cost",)
 TIER_STYLES = {
     "own-gil": "bold green",
     "shared-gil": "yellow",
@@ -55,15 +78,31 @@ def _fancy(console: Console) -> bool:
     return console.is_terminal and not console.no_color and console.color_system is not None
 
 
+def _checks(matrix: Matrix) -> list[str]:
+    return [c for c in matrix.checks if c not in TERMINAL_CHECKS_EXCLUDED]
+
+
+def _check_cell(status: str, check: str, fancy: bool) -> Text:
+    if not fancy:
+        return Text(CHECK_PLAIN[status])
+    symbol, style = CHECK_FANCY[status]
+    if status == "failed" and check in INFORMATIONAL:
+        style = "yellow"
+    return Text(symbol, style=style)
+
+
 def _table(matrix: Matrix, fancy: bool) -> Table:
     table = Table(header_style="bold", box=box.SIMPLE_HEAD if fancy else box.ASCII2)
     table.add_column("distribution", no_wrap=True)
     table.add_column("version", no_wrap=True)
+    checks = _checks(matrix)
     for column in matrix.columns:
         for mode in MODES:
             group = column.label if mode == MODES[0] else ""
             table.add_column(f"{group}\n{MODE_HEADINGS[mode]}", justify="center", no_wrap=True)
         table.add_column("\ntier", no_wrap=True)
+        for check in checks:
+            table.add_column(f"{'smoke' if check == checks[0] else ''}\n{HEADINGS[check]}", justify="center", no_wrap=True)
     table.add_column("flags")
     table.add_column("culprit")
     for row in matrix.rows:
@@ -82,6 +121,7 @@ def _table(matrix: Matrix, fancy: bool) -> Table:
             if column.key in row.conflicted:
                 text.append(" (conflict)", style="yellow" if fancy else "")
             cells.append(text)
+            cells += [_check_cell(check_status(result, check), check, fancy) for check in checks]
         cells.append(Text(", ".join(row.flags)))
         cells.append(Text(", ".join(row.culprits)))
         table.add_row(*cells)
@@ -123,6 +163,9 @@ def render(report: ScanReport, console: Optional[Console] = None, conflicts: Seq
             _wide(console, grid).print(grid)
         legend = LEGEND_FANCY if fancy else LEGEND_PLAIN
         console.print(legend, style="dim" if fancy else None, markup=False, highlight=False, soft_wrap=True)
+        if matrix.checks:
+            console.print(SMOKE_LEGEND_FANCY if fancy else SMOKE_LEGEND_PLAIN, style="dim" if fancy else None,
+                          markup=False, highlight=False, soft_wrap=True)
     for conflict in matrix.conflicts:
         console.print(
             f"conflict: {conflict.distribution} {conflict.version} on {conflict.python}: "

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from interp_audit.model import FLAGS, MODES, TIERS, Crash, DistributionResult, to_dict
 from interp_audit.reports.matrix import Matrix, Row
+from interp_audit.reports import smoke
 from interp_audit.reports.status import blocked_chain, culprit_of, mode_status
 
 SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "✹", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
@@ -37,6 +38,13 @@ TIER_TEXT = {
     "main-only": "works only in the main interpreter",
     "broken": "does not import even in the main interpreter",
 }
+CHECK_SYMBOLS = {"passed": "✓", "failed": "✗", "crashed": "✹", "inconclusive": "?", "skipped": "–", "error": "!",
+                 "not-run": "–"}
+CHECK_TEXT = {"passed": "passed", "failed": "failed", "crashed": "crashed", "inconclusive": "inconclusive",
+              "skipped": "skipped", "error": "probe error", "not-run": "not run"}
+#: CSS class of a check status (the mode classes where the meaning is the same).
+CHECK_CLASS = {"passed": "s-ok", "failed": "s-fail", "crashed": "s-crash", "inconclusive": "s-inconclusive",
+               "skipped": "s-not-run", "error": "s-error", "not-run": "s-not-run"}
 FLAG_TEXT = {
     "one-per-process": "loads in only one interpreter per process",
     "degraded": "imports in sub-interpreters but its extension modules do not load there (pure-Python fallback)",
@@ -113,6 +121,11 @@ def environment() -> Environment:
         MODE_TITLES=MODE_TITLES, TIER_TEXT=TIER_TEXT, FLAG_TEXT=FLAG_TEXT,
         mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain, why_groups=why_groups, crash_groups=crash_groups,
         css=_asset("report.css"), js=_asset("report.js"),
+        CHECKS=smoke.CHECKS, CHECK_HEADINGS=smoke.HEADINGS, CHECK_TITLES=smoke.TITLES, CHECK_RANK=smoke.STATUS_RANK,
+        CHECK_SYMBOLS=CHECK_SYMBOLS, CHECK_TEXT=CHECK_TEXT, CHECK_CLASS=CHECK_CLASS, INFORMATIONAL=smoke.INFORMATIONAL,
+        check_of=smoke.check_of, check_status=smoke.check_status, check_details=smoke.details, has_smoke=smoke.has_smoke,
+        smoke_overall=smoke.overall, smoke_mode=smoke.mode_of, cost_text=smoke.cost_text, cost_numbers=smoke.cost_numbers,
+        cost_medians=smoke.cost_medians,
     )
     env.filters["pretty_json"] = _pretty_json
     env.filters["tier_rank"] = lambda tier: TIERS.index(tier) if tier in TIERS else len(TIERS)

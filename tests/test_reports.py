@@ -224,7 +224,7 @@ def test_schema_rejects_wrong_values():
         data["interpreters"][0]["distributions"][0][key] = value
         assert list(validator.iter_errors(data)), f"{key}={value!r} should be rejected"
     data = json.loads(json.dumps(good))
-    data["schema_version"] = 2
+    data["schema_version"] = model.SCHEMA_VERSION + 1
     assert list(validator.iter_errors(data))
 
 
@@ -832,3 +832,319 @@ def test_reports_of_a_real_scan(corpus_env, tmp_path):
     segv = (tmp_path / "site" / "packages" / "ia-fixture-segv.html").read_text(encoding="utf-8")
     assert "SIGSEGV" in segv
     assert "Extension modules" in (tmp_path / "site" / "packages" / "ia-fixture-single.html").read_text()
+
+
+# --- smoke checks: a column per check in every format, schema version 2 --------------------------
+
+from interp_audit.runtime.smoke import CHECKS  # noqa: E402
+
+HOSTILE_ERROR = '<img src=x onerror="window.__pwned=1"> @maintainer | `code` </td>'
+
+
+def _passed(**more) -> dict:
+    return {"status": "passed", "ok": True, "seconds": 0.4, "crash": None, **more}
+
+
+def smoke_result(python: str, mode: str = "isolated", **checks: dict) -> dict:
+    """A DistributionResult.smoke as run_smoke writes it: every check passed unless given in ``checks``."""
+    report = {
+        "mode": mode, "python": f"/usr/bin/python{python[:4]}", "distribution": "x",
+        "snippets_used": [{"name": "roundtrip", "source": "curated"}],
+        "generic": _passed(modules_walked=["x"], failed=[], skipped=[], refused=[], truncated=False, not_walked=[],
+                           attributes_touched=12, error=None),
+        "snippets": _passed(items=[{"name": "roundtrip", "source": "curated", "ok": True, "error": None,
+                                    "result": "b'ok'", "seconds": 0.1, "crash": None}], invalid=[]),
+        "parallel": _passed(interpreters=4, rounds=3, rounds_completed=3, iterations=5, errors=[], different_results=[]),
+        "reimport": _passed(rounds=3, rounds_completed=3, first_error=None, failures=[], state_leaks=[]),
+        "static_types": _passed(shared=[], checked=["x._c"], errors={}, types_compared=2),
+        "cross_interpreter": _passed(mechanism="_interpqueues", error=None,
+                                     objects=[{"source": "roundtrip", "type": "bytes", "native": True, "pickle": "ok",
+                                               "buffer": "ok", "crosses": True}]),
+        "cost": _passed(samples=[{"import_seconds": 0.0012, "interpreter_kib": 3500, "import_kib": 180}] * 2,
+                        rss_source="/proc/self/statm", first_import_seconds=0.002, import_seconds_median=0.0012,
+                        interpreter_rss_kib_median=3500, import_rss_kib_median=180, rss_growth_kib_median=3680),
+    }
+    for name, value in checks.items():
+        report[name] = value
+    report["failed_checks"] = [c for c in ("generic", "snippets", "parallel", "reimport", "static_types")
+                               if report[c]["status"] in ("failed", "crashed")]
+    report["ok"] = not report["failed_checks"]
+    report["seconds"] = 4.2
+    return report
+
+
+def _leaky(python: str) -> DistributionResult:
+    """Imports in own-GIL interpreters but its smoke checks fail: a shared static type (3.13), a crash (3.12)."""
+    if python >= "3.13":
+        smoke = smoke_result(python, static_types={
+            "status": "failed", "ok": False, "seconds": 0.5, "crash": None, "checked": ["leaky._c"], "errors": {},
+            "types_compared": 1, "shared": [{"type": "leaky._c.Thing", "module": "leaky._c", "attribute": "Thing",
+                                             "heap": False}]})
+        why = "its extension types are shared between interpreters (process-global state) (static_types)"
+    else:
+        crash = {"signal": "SIGSEGV", "returncode": -11, "timeout": False, "culprit": "leaky._c",
+                 "culprit_is_stdlib": False, "stderr_tail": "Fatal Python error: Segmentation fault",
+                 "open_steps": ["r1p2: module leaky._c"]}
+        smoke = smoke_result(python, parallel={
+            "status": "crashed", "ok": False, "seconds": 1.0, "crash": crash, "interpreters": 4, "rounds": 3,
+            "rounds_completed": 0, "iterations": 5, "errors": [], "different_results": []},
+            generic=_passed(failed=[], modules_walked=["leaky"], error=None, note=HOSTILE_ERROR))
+        why = "it misbehaves when several interpreters use it at once (parallel)"
+    return DistributionResult(
+        name="leaky", version="2.0", import_names=["leaky"], tier="shared-gil", flags=["smoke-failed"],
+        modes=_ladder_ok(), smoke=smoke, summary="Declares a per-interpreter GIL, but",
+        notes=[f"loses the own-gil tier: smoke failed in own-GIL interpreters: {why}"],
+    )
+
+
+def smoke_report(versions: typing.Sequence[str] = ("3.12.1", "3.13.0")) -> ScanReport:
+    """sample_report plus smoke data: purepkg passes everything, leaky fails differently on each Python."""
+    report = sample_report(versions)
+    for run in report.interpreters:
+        python = run.python.version
+        pure = next(d for d in run.distributions if d.name == "purepkg")
+        pure.smoke = smoke_result(python, cross_interpreter={
+            "status": "failed", "ok": False, "seconds": 0.3, "crash": None, "mechanism": "_interpqueues", "error": None,
+            "objects": [{"source": "roundtrip", "type": "purepkg.Handle", "native": False, "buffer": "not a buffer",
+                         "pickle": "TypeError: cannot pickle 'Handle' object", "crosses": False}]})
+        run.distributions.append(_leaky(python))
+    return report
+
+
+def test_smoke_report_validates_and_schema_matches_the_documented_fragment():
+    import re
+    from pathlib import Path
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = _schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    data = json.loads(json_report.dumps(smoke_report()))
+    validator.validate(data)
+    leaky = data["interpreters"][1]["distributions"][-1]
+    assert leaky["smoke"]["static_types"]["status"] == "failed"
+    assert data["interpreters"][0]["distributions"][1]["smoke"] == {}  # --no-smoke / --static-only: {} stays valid
+    assert schema["$defs"]["DistributionResult"]["properties"]["smoke"] == {"$ref": "#/$defs/SmokeResult"}
+    doc = (Path(__file__).parents[1] / "docs" / "smoke.md").read_text(encoding="utf-8")
+    fragment = json.loads(re.search(r"```json\n(.*?)\n```", doc, re.S).group(1))
+    for name, definition in fragment["$defs"].items():
+        assert schema["$defs"][name] == definition, f"$defs/{name} differs from docs/smoke.md"
+    for key, value in (("status", "exploded"), ("ok", "yes")):
+        bad = json.loads(json.dumps(data))
+        bad["interpreters"][1]["distributions"][-1]["smoke"]["parallel"][key] = value
+        assert list(validator.iter_errors(bad)), f"smoke.parallel.{key}={value!r} should be rejected"
+    bad = json.loads(json.dumps(data))
+    del bad["interpreters"][1]["distributions"][-1]["smoke"]["cost"]
+    assert list(validator.iter_errors(bad)), "a smoke result with a mode must have every check"
+
+
+def test_matrix_has_check_columns_only_when_a_row_has_smoke_data():
+    from interp_audit.reports.matrix import build
+
+    assert build(smoke_report()).checks == list(CHECKS)
+    assert build(sample_report()).checks == []  # {} and a free-form schema-1 smoke object are no check data
+
+
+def test_table_shows_a_column_per_check_except_cost():
+    text = table.render_text(smoke_report())
+    assert text.isascii()
+    header = [line for line in text.splitlines() if "isolated" in line][0]
+    for heading in ("generic", "snippets", "parallel", "reimport", "types", "xi"):
+        assert header.count(f" {heading} ") == 2, heading
+    assert "cost" not in header
+    # distribution, version, 2 x (4 modes, tier, 6 checks), flags, culprit
+    assert _row(text, "leaky") == ["leaky", "2.0", "ok", "~ok", "~ok", "ok", "shared-gil",
+                                   "ok", "ok", "CRASH", "ok", "ok", "ok",
+                                   "ok", "~ok", "~ok", "ok", "shared-gil",
+                                   "ok", "ok", "ok", "ok", "FAIL", "ok", "smoke-failed", ""]
+    assert _row(text, "purepkg")[7:13] == ["ok"] * 5 + ["FAIL"]
+    assert _row(text, "crashy")[7:13] == ["-"] * 6
+    assert "smoke checks: ok passed, FAIL failed, CRASH crashed" in text
+    buffer = io.StringIO()
+    table.render(smoke_report(), Console(file=buffer, force_terminal=True, color_system="truecolor", width=400))
+    assert "types" in buffer.getvalue() and "\x1b[" in buffer.getvalue()
+
+
+def test_markdown_shows_check_columns_cost_and_why_smoke_failed():
+    from markdown_it import MarkdownIt
+
+    text = formats.get("markdown").render(smoke_report())
+    parsed = _parse_html(MarkdownIt("commonmark").enable("table").render(text))
+    header = parsed.rows[0]
+    group = ["3.13.0 isolated", "shared GIL", "legacy", "main", "3.13.0 tier", "3.13.0 smoke generic", "snippets",
+             "parallel", "reimport", "types", "xi", "cost"]
+    assert header[14:26] == group
+    rows = {row[0]: row for row in parsed.rows[1:]}
+    assert rows["leaky"][7:14] == ["✓", "✓", "💥", "✓", "✓", "✓", "1.2 ms 3.6 MiB"]
+    assert rows["leaky"][19:26] == ["✓", "✓", "✓", "✓", "✗", "✓", "1.2 ms 3.6 MiB"]
+    assert rows["crashy"][7:14] == ["–"] * 7
+    assert "smoke types failed on 3.13.0 (isolated interpreters): leaky._c.Thing is the same object" in parsed.text
+    assert "smoke parallel crashed on 3.12.1 (isolated interpreters): crashed with SIGSEGV in leaky._c" in parsed.text
+    assert not [t for t, attrs in parsed.tags if t == "img" or "onerror" in attrs]
+
+
+def test_csv_has_a_column_per_check_per_python_and_cost_numbers():
+    rows = list(csv_module.DictReader(io.StringIO(formats.get("csv").render(smoke_report()))))
+    leaky = next(r for r in rows if r["distribution"] == "leaky")
+    assert [leaky[f"3.13.0 {c}"] for c in CHECKS] == ["passed"] * 4 + ["failed", "passed", "passed"]
+    assert leaky["3.12.1 parallel"] == "crashed"
+    assert (leaky["3.13.0 cost import_ms"], leaky["3.13.0 cost rss_kib"]) == ("1.200", "3680")
+    crashy = next(r for r in rows if r["distribution"] == "crashy")
+    assert crashy["3.12.1 generic"] == "not-run" and crashy["3.12.1 cost rss_kib"] == ""
+    assert list(rows[0])[7:16] == [f"3.12.1 {c}" for c in CHECKS] + ["3.12.1 cost import_ms", "3.12.1 cost rss_kib"]
+
+
+def _matrix(text: str) -> _Tables:
+    """The parsed ``table.matrix`` of an HTML page, without the page's other tables."""
+    start = text.index('<table class="matrix"')
+    return _parse_html(text[start:text.index("</table>", start) + len("</table>")])
+
+
+def _named(rows: list[list[str]], name: str) -> list[str]:
+    """The matrix row of distribution ``name`` (its cell also holds the summary)."""
+    return next(row for row in rows if row and row[0].startswith(name))
+
+
+def _sortable_columns_line_up(matrix: _Tables) -> None:
+    """Every sortable header's data-col is the index of its column in the body rows."""
+    columns = sorted(int(attrs["data-col"]) for tag, attrs in matrix.tags if tag == "th" and "data-col" in attrs)
+    widths = {len(row) for row in matrix.rows[2:]}
+    assert len(widths) == 1, widths
+    assert columns == list(range(widths.pop()))
+
+
+def test_html_report_has_sortable_check_columns_and_a_smoke_table():
+    text = formats.get("html").render(smoke_report())
+    parsed, matrix = _parse_html(text), _matrix(text)
+    _sortable_columns_line_up(matrix)
+    check_headers = [a.get("title", "") for t, a in matrix.tags if t == "th" and "check" in (a.get("class") or "")]
+    assert len(check_headers) == 2 * len(CHECKS) and all(h.startswith("smoke check ") for h in check_headers)
+    assert matrix.rows[1][:12] == ["isolated", "shared", "legacy", "main", "tier", "generic", "snippets", "parallel",
+                                   "reimport", "types", "xi", "cost"]
+    leaky = _named(matrix.rows, "leaky")
+    assert leaky[7:14] == ["✓", "✓", "✹", "✓", "✓", "✓", "1.2 ms 3.6 MiB"]
+    assert leaky[19:26] == ["✓", "✓", "✓", "✓", "✗", "✓", "1.2 ms 3.6 MiB"]
+    titles = [a.get("title", "") for t, a in parsed.tags if t == "td"]
+    assert "types: failed: leaky._c.Thing is the same object in two interpreters (module leaky._c)" in titles
+    smoke_rows = [row for row in parsed.rows if row and row[0].startswith("types static_types")]
+    assert len(smoke_rows) == 4  # per-package smoke tables: 2 Pythons x (purepkg, leaky)
+    assert not [t for t, attrs in parsed.tags if t == "img" or "onerror" in attrs]
+    assert HOSTILE_ERROR in parsed.text
+
+
+def test_junit_failure_text_names_the_failed_smoke_check():
+    root = ElementTree.fromstring(formats.get("junit").render(smoke_report()))
+    suites = root.findall("testsuite")
+    leaky = {s.get("name"): next(c for c in s.findall("testcase") if c.get("name") == "leaky==2.0") for s in suites}
+    failure = leaky["interp-audit Python 3.13.0"].find("failure")
+    assert failure.get("type") == "shared-gil"
+    assert "smoke in isolated interpreters: types failed (leaky._c.Thing is the same object" in failure.get("message")
+    assert "  static_types: failed (leaky._c.Thing is the same object in two interpreters" in failure.text
+    assert "  cost: passed (one more interpreter with the package: 1.2 ms import, 3.6 MiB memory" in failure.text
+    crashed = leaky["interp-audit Python 3.12.1"].find("failure")
+    assert "parallel crashed (crashed with SIGSEGV in leaky._c)" in crashed.get("message")
+    pure = next(c for c in suites[1].findall("testcase") if c.get("name") == "purepkg==1.0")
+    assert pure.find("failure") is None and "  generic: passed" in pure.find("system-out").text
+
+
+def test_site_index_has_a_compact_smoke_column_and_package_page_every_check(tmp_path):
+    build_site(merge([smoke_report()]), tmp_path)
+    index = _matrix((tmp_path / "index.html").read_text(encoding="utf-8"))
+    _sortable_columns_line_up(index)
+    assert index.rows[1] == ["isolated", "shared", "legacy", "main", "tier", "smoke"] * 2
+    leaky = _named(index.rows, "leaky")
+    assert (leaky[7], leaky[13]) == ("✹parallel", "✗types")
+    assert (_named(index.rows, "purepkg")[7], _named(index.rows, "crashy")[7]) == ("✓", "–")
+    page = _parse_html((tmp_path / "packages" / "leaky.html").read_text(encoding="utf-8"))
+    trs = [attrs for tag, attrs in page.tags if tag == "tr"]
+    checks = [(attrs["data-check"], row) for attrs, row in zip(trs, page.rows, strict=True) if "data-check" in attrs]
+    assert [name for name, _ in checks] == list(CHECKS) * 2  # one table per Python
+    by_check = {(i // len(CHECKS), name): row for i, (name, row) in enumerate(checks)}
+    assert by_check[0, "parallel"][1] == "✹ crashed" and "crashed with SIGSEGV in leaky._c" in by_check[0, "parallel"][2]
+    assert "r1p2: module leaky._c" in by_check[0, "parallel"][2]
+    assert by_check[1, "static_types"][1:3] == ["✗ failed", "leaky._c.Thing is the same object in two interpreters (module leaky._c)"]
+    assert by_check[1, "parallel"][1] == "✓ passed"
+    cost = by_check[1, "cost"][2]
+    for text in ("first import 2.0 ms", "import in one more interpreter (median) 1.2 ms",
+                 "a bare interpreter (median RSS growth) 3.4 MiB", "the import in it (median RSS growth) 180 KiB",
+                 "one more interpreter with the package (median) 3.6 MiB"):
+        assert text.replace(" ", "") in cost.replace(" ", ""), (text, cost)  # <dt>label</dt><dd>value</dd>
+    assert "Smoke checks (Python 3.13.0, isolated (own GIL) interpreters)" in page.text
+    assert HOSTILE_ERROR in page.text and not [t for t, a in page.tags if t == "img" and a.get("src") == "x"]
+    api = json.loads((tmp_path / "api" / "packages" / "leaky.json").read_text(encoding="utf-8"))
+    assert api["results"][1]["result"]["smoke"]["failed_checks"] == ["static_types"]
+
+
+def test_schema_1_files_still_load_and_come_back_as_the_current_version(tmp_path):
+    old = json.loads(json_report.dumps(sample_report(("3.13.0",))))
+    old["schema_version"] = 1
+    for result in old["interpreters"][0]["distributions"]:
+        result["smoke"] = {}
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    [report] = json_report.load_results([path])
+    assert report.schema_version == model.SCHEMA_VERSION == 2
+    assert [d.name for d in report.interpreters[0].distributions] == [d.name for d in distributions("3.13.0")]
+    assert json.loads(json_report.dumps(report))["schema_version"] == 2
+    result = CliRunner().invoke(main, ["report", str(path), "--format", "csv"])
+    assert result.exit_code == 0 and "smoke" not in result.stdout.splitlines()[0]
+    assert "3.13.0 generic" not in result.stdout
+
+
+@pytest.mark.parametrize("version", [3, 0])
+def test_schema_versions_this_version_never_wrote_are_refused_in_one_line(tmp_path, version):
+    data = json.loads(json_report.dumps(smoke_report(("3.13.0",))))
+    data["schema_version"] = version
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(json_report.ResultsError) as info:
+        json_report.load(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message and "reads schema_version 1 to 2" in message
+    assert ("newer interp-audit" in message) == (version == 3)
+    cli = CliRunner().invoke(main, ["report", str(path)])
+    assert cli.exit_code == 2 and cli.stderr.count("\n") == 1 and "Traceback" not in cli.output
+
+
+def test_json_doc_describes_version_2_and_every_smoke_field():
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "json-schema.md").read_text(encoding="utf-8")
+    assert "currently **2**" in doc
+    for check in CHECKS:
+        assert f"`{check}`" in doc, check
+    schema = _schema()
+    for field_name in schema["$defs"]["SmokeResult"]["properties"]:
+        assert f"`{field_name}`" in doc, field_name
+    for field_name in schema["$defs"]["SmokeCheck"]["properties"]:
+        assert f"`{field_name}`" in doc, field_name
+
+
+def test_reports_of_a_real_scan_with_smoke_checks(target_python, tmp_path):
+    import fixturelib
+
+    corpus = fixturelib.build_corpus(
+        target_python, tmp_path / "corpus",
+        [fixturelib.corpus_spec(name) for name in ("ia-fixture-clean", "ia-fixture-leaktype")])
+    results = tmp_path / "results.json"
+    scan = _cli("scan", "--python", str(corpus.python), "--no-cache", "--format", "json", "-o", str(results),
+                "ia-fixture-clean", "ia-fixture-leaktype")
+    assert scan.returncode in (0, 1), scan.stderr
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert data["schema_version"] == 2
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator(_schema()).validate(data)
+    dists = {d["name"]: d for d in data["interpreters"][0]["distributions"]}
+    assert dists["ia-fixture-leaktype"]["smoke"]["failed_checks"] == ["static_types"]
+
+    table_text = _cli("report", str(results)).stdout
+    header = [line for line in table_text.splitlines() if "isolated" in line][0]
+    headings = [c.strip() for c in header.strip().strip("|").split("|")]
+    types = headings.index("types")
+    assert _row(table_text, "ia-fixture-leaktype")[types] == "FAIL"
+    assert _row(table_text, "ia-fixture-clean")[types] == "ok"
+    assert _row(table_text, "ia-fixture-leaktype")[headings.index("tier")] == "shared-gil"
+
+    rows = list(csv_module.DictReader(io.StringIO(_cli("report", str(results), "--format", "csv").stdout)))
+    leak = next(r for r in rows if r["distribution"] == "ia-fixture-leaktype")
+    label = data["interpreters"][0]["python"]["version"]
+    assert leak[f"{label} static_types"] == "failed" and float(leak[f"{label} cost rss_kib"]) > 0

@@ -20,7 +20,7 @@ import pytest
 
 from interp_audit.reports.merge import merge
 from interp_audit.reports.site import build_site
-from test_reports import HOSTILE_NAME, hostile_report, sample_report
+from test_reports import HOSTILE_NAME, hostile_report, sample_report, smoke_report
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -49,8 +49,18 @@ def _has_playwright() -> bool:
 @pytest.fixture
 def site_url(tmp_path):
     """The site of two Pythons plus a hostile package, served on 127.0.0.1."""
+    yield from _serve(tmp_path, merge([sample_report(("3.12.1",)), hostile_report()]))
+
+
+@pytest.fixture
+def smoke_site_url(tmp_path):
+    """The site of two Pythons with smoke-check results, served on 127.0.0.1."""
+    yield from _serve(tmp_path, merge([smoke_report()]))
+
+
+def _serve(tmp_path, merged):
     root = tmp_path / "site"
-    build_site(merge([sample_report(("3.12.1",)), hostile_report()]), root)
+    build_site(merged, root)
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -144,3 +154,27 @@ def test_hostile_package_page_runs_no_script(page, site_url):
     assert page.text_content("h1") == HOSTILE_NAME
     assert page.evaluate("window.__pwned") is None
     assert page.problems == []
+
+
+def test_smoke_column_sorts_and_package_page_lists_every_check(page, smoke_site_url, tmp_path, capsys):
+    page.goto(smoke_site_url + "index.html")
+    smoke_313 = "th.sortable.check >> nth=1"
+    assert page.text_content(smoke_313).strip() == "smoke"
+    page.click(smoke_313)
+    page.click(smoke_313)  # descending: the worst smoke result first
+    assert _visible_names(page)[0] == "leaky"
+    assert page.get_attribute(smoke_313, "aria-sort") == "descending"
+    page.click("text=leaky")
+    page.wait_for_url("**/packages/leaky.html")
+    statuses = page.eval_on_selector_all(
+        "table.smoke-checks tr[data-check]", "rows => rows.map(r => r.dataset.check + ' ' + r.dataset.status)")
+    assert statuses[4:7] == ["static_types passed", "cross_interpreter passed", "cost passed"]  # Python 3.12.1
+    assert statuses[7 + 4] == "static_types failed" and statuses[2] == "parallel crashed"
+    assert page.is_visible("table.smoke-checks >> text=leaky._c.Thing is the same object in two interpreters")
+    shot = _artifacts(tmp_path) / "site-package-smoke.png"
+    page.screenshot(path=str(shot), full_page=True)
+    with capsys.disabled():
+        print(f"\nscreenshot: {shot}")
+    assert page.evaluate("window.__pwned") is None
+    assert page.problems == []
+
