@@ -22,35 +22,24 @@ The same TOML layout serves the curated file, ``--smoke FILE.toml`` and
 
 ``--smoke FILE.py`` is one snippet for the distribution or import name given by
 the file's stem (``ia_clean.py`` applies to ``ia_clean``); ``--smoke DIR`` reads
-every ``*.py`` and ``*.toml`` in it.  Bad input raises :class:`SmokeConfigError`
+every ``*.py`` and ``*.toml`` in it.  Bad input raises :class:`ConfigError`
 (a click exception with exit code 2).
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-import click
 from packaging.utils import canonicalize_name
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from interp_audit.rules.config import ConfigError, read_toml, tomllib, tool_table
 
 CURATED_PACKAGE = "interp_audit.rules"
 CURATED_FILE = "data/smoke_snippets.toml"
 PYPROJECT = "pyproject.toml"
-
-
-class SmokeConfigError(click.ClickException):
-    """Unreadable or malformed smoke snippets (exit code 2 when it reaches click)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -73,22 +62,22 @@ def _snippet_list(key: str, value: Any, source: str) -> list[Snippet]:
         return [Snippet(key, value, source, key)]
     if isinstance(value, list):
         if not all(isinstance(v, str) for v in value):
-            raise SmokeConfigError("%s: expected a list of code strings" % where)
+            raise ConfigError("%s: expected a list of code strings" % where)
         if len(value) == 1:
             return [Snippet(key, value[0], source, key)]
         return [Snippet("%s-%d" % (key, i + 1), code, source, key) for i, code in enumerate(value)]
     if isinstance(value, dict):
         bad = [name for name, code in value.items() if not isinstance(code, str)]
         if bad:
-            raise SmokeConfigError("%s: snippet %r must be a code string" % (where, bad[0]))
+            raise ConfigError("%s: snippet %r must be a code string" % (where, bad[0]))
         return [Snippet(name, code, source, key) for name, code in value.items()]
-    raise SmokeConfigError("%s: expected a code string, a list of them, or a table name = code" % where)
+    raise ConfigError("%s: expected a code string, a list of them, or a table name = code" % where)
 
 
 def parse_table(table: Any, source: str) -> SnippetTable:
     """Snippets from a ``{key: code | [code] | {name: code}}`` table; every code must compile."""
     if not isinstance(table, dict):
-        raise SmokeConfigError("%s: the smoke table must map a distribution or import name to snippets" % source)
+        raise ConfigError("%s: the smoke table must map a distribution or import name to snippets" % source)
     result: SnippetTable = {}
     for key, value in table.items():
         snippets = _snippet_list(key, value, source)
@@ -96,31 +85,20 @@ def parse_table(table: Any, source: str) -> SnippetTable:
             try:
                 compile(snippet.code, "<smoke snippet %s>" % snippet.name, "exec")
             except SyntaxError as exc:
-                raise SmokeConfigError("%s: snippet %r is not valid Python: %s (line %s)"
+                raise ConfigError("%s: snippet %r is not valid Python: %s (line %s)"
                                        % (source, snippet.name, exc.msg, exc.lineno)) from None
         result.setdefault(key, []).extend(snippets)
     return result
 
 
-def _read_toml(path: Path) -> dict:
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise SmokeConfigError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SmokeConfigError("%s is not valid TOML: %s" % (path, exc)) from None
-
-
-def _tool_table(data: dict) -> Optional[Any]:
-    tool = data.get("tool")
-    section = tool.get("interp-audit") if isinstance(tool, dict) else None
-    return section.get("smoke") if isinstance(section, dict) else None
+def _smoke_table(data: dict) -> Optional[Any]:
+    section = tool_table(data)
+    return section.get("smoke") if section is not None else None
 
 
 def load_pyproject(path: Path) -> SnippetTable:
     """The ``[tool.interp-audit.smoke]`` snippets of a pyproject.toml (empty without the table)."""
-    table = _tool_table(_read_toml(Path(path)))
+    table = _smoke_table(read_toml(Path(path)))
     return {} if table is None else parse_table(table, str(path))
 
 
@@ -135,17 +113,17 @@ def load_file(path: Path) -> SnippetTable:
                     result.setdefault(key, []).extend(snippets)
         return result
     if not path.is_file():
-        raise SmokeConfigError("smoke file %s does not exist" % path)
+        raise ConfigError("smoke file %s does not exist" % path)
     if path.suffix == ".py":
         try:
             code = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise SmokeConfigError("cannot read %s: %s" % (path, exc)) from None
+            raise ConfigError("cannot read %s: %s" % (path, exc)) from None
         return parse_table({path.stem: code}, str(path))
     if path.suffix != ".toml":
-        raise SmokeConfigError("smoke file %s: expected a .toml or .py file, or a directory" % path)
-    data = _read_toml(path)
-    table = _tool_table(data)
+        raise ConfigError("smoke file %s: expected a .toml or .py file, or a directory" % path)
+    data = read_toml(path)
+    table = _smoke_table(data)
     return parse_table(data if table is None else table, str(path))
 
 

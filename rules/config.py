@@ -173,17 +173,27 @@ def find_config(directory: Optional[Path] = None) -> Optional[Path]:
     return candidate if candidate.is_file() else None
 
 
-def read_table(path: Path) -> Optional[dict]:
-    """The ``[tool.interp-audit]`` table of a TOML file, or None when it has none."""
+def read_toml(path: Path) -> dict:
+    """The content of a TOML file; :class:`ConfigError` when it cannot be read or parsed."""
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
         raise ConfigError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("%s is not valid TOML: %s" % (path, exc)) from None
-    table = data.get("tool", {}).get("interp-audit") if isinstance(data.get("tool"), dict) else None
-    return table
+
+
+def tool_table(data: dict) -> Optional[dict]:
+    """The ``[tool.interp-audit]`` table of parsed TOML, or None when it has none."""
+    tool = data.get("tool")
+    table = tool.get("interp-audit") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else None
+
+
+def read_table(path: Path) -> Optional[dict]:
+    """The ``[tool.interp-audit]`` table of a TOML file, or None when it has none."""
+    return tool_table(read_toml(path))
 
 
 def load_config(path: Optional[Path] = None, directory: Optional[Path] = None) -> RuleConfig:

@@ -23,9 +23,9 @@ import fixturelib
 from interp_audit.model import DistributionResult
 from interp_audit.rules import registry
 from interp_audit.runtime import smoke
+from interp_audit.rules.config import ConfigError
 from interp_audit.smoke_config import (
     Snippet,
-    SmokeConfigError,
     load_curated,
     load_file,
     load_user_snippets,
@@ -449,10 +449,10 @@ def test_pyproject_and_smoke_file_forms(tmp_path):
 def test_bad_smoke_files_are_usage_errors(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(SmokeConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_file(path)
     assert message in caught.value.message and caught.value.exit_code == 2
-    with pytest.raises(SmokeConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="does not exist"):
         load_file(tmp_path / "missing.toml")
 
 
