@@ -76,7 +76,19 @@ class StaticTypes(Rule):
                 yield self.finding(dist.name, ext.module)
 
 
-class ModuleLookup(Rule):
+class _EvidenceNamesRule(Rule):
+    """Fires for every extension whose ``evidence[evidence_key]`` lists C-API names."""
+
+    evidence_key: str
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        for ext in dist.extensions:
+            names = facts.evidence_names(ext, self.evidence_key)
+            if names:
+                yield self.finding(dist.name, ext.module, names=facts.name_list(names))
+
+
+class ModuleLookup(_EvidenceNamesRule):
     code = "IA203"
     name = "pystate-module-lookup"
     severity = "medium"
@@ -93,14 +105,10 @@ class ModuleLookup(Rule):
     )
     references = (ref.PEP_630, ref.CAPI_FIND_MODULE, ref.CAPI_GET_MODULE_BY_DEF)
 
-    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
-        for ext in dist.extensions:
-            names = facts.evidence_names(ext, "module_lookup")
-            if names:
-                yield self.finding(dist.name, ext.module, names=facts.name_list(names))
+    evidence_key = "module_lookup"
 
 
-class GILStateAPI(Rule):
+class GILStateAPI(_EvidenceNamesRule):
     code = "IA204"
     name = "gilstate-api"
     severity = "medium"
@@ -118,11 +126,7 @@ class GILStateAPI(Rule):
     )
     references = (ref.CAPI_GILSTATE, ref.CAPI_SUBINTERPRETERS, ref.PEP_684)
 
-    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
-        for ext in dist.extensions:
-            names = facts.evidence_names(ext, "gilstate")
-            if names:
-                yield self.finding(dist.name, ext.module, names=facts.name_list(names))
+    evidence_key = "gilstate"
 
 
 class CythonModuleGlobals(Rule):
