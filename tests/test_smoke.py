@@ -486,3 +486,13 @@ def test_one_per_process_refusal_is_left_to_the_ladder():
     assert [f.code for f in registry.evaluate(dist) if f.code.startswith("IA31")] == ["IA312"]
     dist.one_per_process = [{"module": "pyo3_user._native", "framework": "pyo3", "refusal": refusal}]
     assert [f.code for f in registry.evaluate(dist) if f.code.startswith("IA31")] == []  # IA302 says it
+
+
+def test_stdlib_finalization_bug_does_not_cost_a_clean_package_its_tier(target_python):
+    """pip imports hashlib and ssl deep in its walk; on CPython 3.12.1 an isolated
+    sub-interpreter importing them first aborts the process at exit.  The smoke
+    probe imports them in main first, as real programs do."""
+    report = smoke.run_smoke(target_python, "pip", ["pip"], [], "isolated", timeout=120,
+                             checks=("generic",))
+    assert report["generic"]["status"] == "passed", report["generic"]
+    assert report["ok"]
