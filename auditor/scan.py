@@ -102,12 +102,23 @@ def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options:
     result.smoke = run_smoke(ladder.python, item.name, list(item.import_names),
                              [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout,
                              stdlib_names=ladder.stdlib_names)
-    if not result.smoke.get("ok", True):
-        result.flags.append("smoke-failed")
+    if result.smoke.get("ok", True):
+        return
+    if not item.extensions and _only_crashes(result.smoke):
+        result.notes.append("a smoke check crashed the process, but the distribution is pure Python: "
+                            "that is a CPython bug, not counted against it (see the smoke details)")
+        return
+    result.flags.append("smoke-failed")
     blocker = own_gil_blocker(result.smoke)
     if blocker and result.tier == "own-gil":
         result.tier = TIERS[1]
         result.notes.append(f"loses the own-gil tier: {blocker}")
+
+
+def _only_crashes(smoke: dict) -> bool:
+    """True when every failed smoke check failed by crashing the process."""
+    failed = smoke.get("failed_checks") or []
+    return bool(failed) and all((smoke.get(check) or {}).get("status") == "crashed" for check in failed)
 
 
 def scan_target(target: Target, options: ScanOptions, store: ResultStore,

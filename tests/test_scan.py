@@ -377,3 +377,32 @@ def test_a_stdlib_crash_culprit_is_named_as_standard_library(target_python, tmp_
     assert crash["culprit"] == "hashlib" and crash["culprit_is_stdlib"] and crash["signal"] == "SIGABRT"
     ia303 = [f for f in hashlib["findings"] if f["code"] == "IA303"]
     assert ia303 and "standard-library module hashlib" in ia303[0]["message"]
+
+
+ABORT_IN_SUBINTERPRETERS = '''
+try:
+    import _interpreters as interpreters
+except ImportError:
+    import _xxsubinterpreters as interpreters
+import os
+if interpreters.get_current() != interpreters.get_main():
+    os.abort()
+'''
+
+
+def test_a_smoke_crash_of_a_pure_python_package_is_blamed_on_cpython(corpus_env, tmp_path):
+    snippets = tmp_path / "smoke.toml"
+    snippets.write_text("[tool.interp-audit.smoke]\n"
+                        f"ia_pure = '''{ABORT_IN_SUBINTERPRETERS}'''\n"
+                        f"ia_clean = '''{ABORT_IN_SUBINTERPRETERS}'''\n")
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--smoke", str(snippets),
+                   "--format", "json", "-o", str(out), "ia-fixture-pure", "ia-fixture-clean")
+    assert done.returncode == 0, done.stderr
+    dists = {d["name"]: d for d in json.loads(out.read_text())["interpreters"][0]["distributions"]}
+    pure, clean = dists["ia-fixture-pure"], dists["ia-fixture-clean"]
+    assert pure["smoke"]["snippets"]["status"] == "crashed"
+    assert pure["tier"] == "own-gil" and "smoke-failed" not in pure["flags"]
+    assert any("CPython bug" in note for note in pure["notes"])
+    assert clean["smoke"]["snippets"]["status"] == "crashed"
+    assert clean["tier"] == "shared-gil" and "smoke-failed" in clean["flags"]
