@@ -64,7 +64,7 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
     result.modes = outcomes[[o.name for o in outcomes].index(worst_name)].modes
     flags: list[str] = []
     blocked: dict[str, BlockedBy] = {}
-    own = {n.split(".")[0] for n in result.import_names}
+    own_extensions = [info.module for info in result.extensions]
     for outcome in outcomes:
         for mode, mode_result, scenario in _scenarios(outcome.modes):
             if scenario.crash:
@@ -79,9 +79,9 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
                 match = REFUSAL.search(text)
                 if not match:
                     continue
-                module = match.group(1)
+                module = _full_name(match.group(1), own_extensions)
                 result.culprit = result.culprit or module
-                if module.split(".")[0] in own:
+                if _is_own(module, result.import_names, own_extensions):
                     continue
                 is_stdlib = module.split(".")[0] in stdlib_names
                 blocked.setdefault(module, BlockedBy(
@@ -109,6 +109,19 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
         result.blocked_by = list(blocked.values())
     result.flags = [f for f in ("one-per-process", "degraded", "crashed", "blocked-by") if f in flags]
     return result
+
+
+def _is_own(module: str, import_names: list[str], extensions: list[str]) -> bool:
+    """Whether ``module`` (as CPython names it: the PyModuleDef's m_name, often a
+    bare leaf like ``_regex`` for ``regex._regex``) belongs to this distribution."""
+    if module.split(".")[0] in {n.split(".")[0] for n in import_names}:
+        return True
+    return any(ext == module or ext.endswith("." + module) for ext in extensions)
+
+
+def _full_name(module: str, extensions: list[str]) -> str:
+    """The dotted name of one of ``extensions`` that CPython called ``module``, else ``module``."""
+    return next((ext for ext in extensions if ext == module or ext.endswith("." + module)), module)
 
 
 def _refusing_module(scenario: ScenarioResult) -> Optional[str]:

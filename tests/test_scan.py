@@ -406,3 +406,21 @@ def test_a_smoke_crash_of_a_pure_python_package_is_blamed_on_cpython(corpus_env,
     assert any("CPython bug" in note for note in pure["notes"])
     assert clean["smoke"]["snippets"]["status"] == "crashed"
     assert clean["tier"] == "shared-gil" and "smoke-failed" in clean["flags"]
+
+
+def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env, tmp_path):
+    spec = fixturelib.DistSpec(
+        name="ia-fixture-leafname", version="1.0",
+        python_files={"ia_leafname/__init__.py": "from ia_leafname import _leaf\n"},
+        extensions={"ia_leafname._leaf": Path(__file__).parent / "data" / "scan" / "leaf_name.c"},
+    )
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--no-smoke", "--format", "json", "-o", str(out),
+                   "ia-fixture-leafname")
+    assert done.returncode == 0, done.stderr
+    dist = json.loads(out.read_text())["interpreters"][0]["distributions"][0]
+    assert "module _leaf does not support loading in subinterpreters" in dist["modes"]["isolated"]["error"]
+    assert dist["tier"] == "legacy-only" and dist["flags"] == [] and dist["blocked_by"] == []
+    assert dist["culprit"] == "ia_leafname._leaf"
