@@ -95,8 +95,11 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
     imported in fresh processes of the target interpreter: alone in a
     sub-interpreter, and beside an import in main, on each rung of the ladder
     (isolated own-GIL, shared-GIL with extension checks, legacy) and in main.
+    Extension modules are inspected (init kind, declared slots, framework,
+    global state) and, where the import works, behaviour (smoke) checks run.
     The result is one tier per distribution plus flags (crashed,
-    one-per-process, blocked-by, degraded) explaining it.
+    one-per-process, blocked-by, degraded, smoke-failed) and rule findings
+    explaining it (see `interp-audit rules`).
     """
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     targets = _targets(pythons, err)
