@@ -9,6 +9,7 @@ documented in ``docs/json-schema.md``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -176,6 +177,11 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def from_dict(cls: Any, data: Any) -> Any:
     """Rebuild a dataclass tree of type ``cls`` from :func:`to_dict` output.
 
@@ -193,7 +199,7 @@ def from_dict(cls: Any, data: Any) -> Any:
     if origin is dict:
         return {k: from_dict(args[1], v) for k, v in data.items()}
     if dataclasses.is_dataclass(cls):
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         kwargs = {}
         for f in dataclasses.fields(cls):
             if f.name in data:

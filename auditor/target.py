@@ -63,7 +63,12 @@ def _identify(executable: str) -> dict:
 
 
 def validate(executable: str, because: str) -> Target:
-    """Check that ``executable`` is CPython >= 3.12 and describe it."""
+    """Check that ``executable`` is CPython >= 3.12 and describe it.
+
+    The path is made absolute (probes run in scratch directories) but links are
+    kept: a venv's ``python`` is a link whose location selects the venv.
+    """
+    executable = os.path.abspath(executable)
     path = Path(executable)
     if not path.exists():
         raise TargetError(f"{executable} does not exist")

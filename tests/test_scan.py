@@ -424,3 +424,12 @@ def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env
     assert "module _leaf does not support loading in subinterpreters" in dist["modes"]["isolated"]["error"]
     assert dist["tier"] == "legacy-only" and dist["flags"] == [] and dist["blocked_by"] == []
     assert dist["culprit"] == "ia_leafname._leaf"
+
+
+def test_relative_python_path_works(corpus_env, tmp_path):
+    relative = os.path.relpath(corpus_env.python, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "interp_audit", "scan", "--python", relative, "--no-cache",
+                           "--no-smoke", "ia-fixture-pure"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "ia-fixture-pure" in done.stdout and "own-gil" in done.stdout
