@@ -14,6 +14,7 @@ standard library only.  Prints one JSON document on stdout:
 Nothing here imports the audited packages.
 """
 
+import csv
 import hashlib
 import importlib.machinery
 import importlib.metadata
@@ -100,12 +101,11 @@ def _read_record(dist):
     return text, None
 
 
-def _distribution(dist):
-    meta = dist.metadata
+def _distribution(dist, meta):
     name = meta["Name"] or ""
     entry = {
         "name": name,
-        "version": dist.version or "",
+        "version": meta["Version"] or "",
         "summary": meta.get("Summary") or "",
         "has_record": False,
         "record_hash": None,
@@ -116,21 +116,22 @@ def _distribution(dist):
     record, problem = _read_record(dist)
     if problem:
         entry["problems"].append(problem)
-    files = dist.files if record else None
     modules, packages = set(), set()
     if record:
         entry["has_record"] = True
         entry["record_hash"] = hashlib.sha256(record.encode("utf-8", "replace")).hexdigest()
-        for item in files or ():
-            dotted, kind = _module_of(str(item))
+        base = str(dist.locate_file(""))
+        for row in csv.reader(record.splitlines()):
+            if not row:
+                continue
+            dotted, kind = _module_of(row[0])
             if dotted is None:
                 continue
             modules.add(dotted)
-            if str(item).replace("\\", "/").rsplit("/", 1)[-1].startswith("__init__."):
+            if row[0].replace("\\", "/").rsplit("/", 1)[-1].startswith("__init__."):
                 packages.add(dotted)
             if kind == "extension":
-                path = str(dist.locate_file(item))
-                entry["extensions"].append([dotted, path])
+                entry["extensions"].append([dotted, os.path.normpath(os.path.join(base, row[0]))])
     declared = (dist.read_text("top_level.txt") or "").split()
     found = _top_level_names(modules, packages)
     if found:
@@ -146,9 +147,10 @@ def distributions():
     result = []
     for dist in importlib.metadata.distributions():
         try:
-            name = dist.metadata["Name"]
+            meta = dist.metadata  # parsed once: every access reads the file again
+            name = meta["Name"]
         except Exception:  # a broken METADATA file
-            name = None
+            meta = name = None
         if not name:
             continue
         key = name.lower().replace("_", "-").replace(".", "-")
@@ -156,7 +158,7 @@ def distributions():
             continue
         seen.add(key)
         try:
-            result.append(_distribution(dist))
+            result.append(_distribution(dist, meta))
         except Exception as exc:  # unreadable files must not stop the inventory
             result.append({"name": name, "version": "", "summary": "", "has_record": False,
                            "record_hash": None, "top_level": [], "extensions": [],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import collections
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -69,9 +70,18 @@ def _drain(stream, tail: collections.deque) -> None:
             tail.popleft()
 
 
+# The begin/end markers are most of a probe's output: parsed without literal_eval.
+_MARKER = re.compile(r"\{'event': '(begin|end)', '(module|step)': '([^'\\\x00]*)', 'where': '([^'\\\x00]*)'\}")
+
+
 def _parse_events(data: bytes) -> list[dict[str, Any]]:
     events = []
     for line in data.decode("utf-8", "replace").splitlines():
+        marker = _MARKER.fullmatch(line)
+        if marker:
+            event, kind, name, where = marker.groups()
+            events.append({"event": event, kind: name, "where": where})
+            continue
         try:
             event = ast.literal_eval(line)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
