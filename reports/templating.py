@@ -27,8 +27,8 @@ STATUS_TEXT = {
 STATUS_RANK = {status: rank for rank, status in enumerate(SYMBOLS)}
 MODE_TITLES = {
     "isolated": "isolated (own GIL)",
-    "shared-gil": "isolated, shared GIL",
-    "legacy": "legacy",
+    "shared-gil": "shared GIL, extension checks",
+    "legacy": "legacy (shared GIL, no checks)",
     "main": "main interpreter",
 }
 TIER_TEXT = {
