@@ -9,6 +9,7 @@ The format is ``model.to_dict`` output, described by
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -30,10 +31,15 @@ class ResultsError(Exception):
     """A result file that cannot be used; ``str()`` is a one-line message naming the file."""
 
 
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _stable(value: Any) -> Any:
     """JSON-able copy with a stable key order: dataclass field order, mode dicts in ladder order, other dicts sorted."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: _stable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(type(value), "__dataclass_fields__"):
+        return {name: _stable(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         if value and all(key in MODES for key in value):
             keys = sorted(value, key=MODES.index)
@@ -51,9 +57,30 @@ def to_json_dict(report: ScanReport) -> dict[str, Any]:
     return {**{key: data[key] for key in _HEAD}, **{k: v for k, v in data.items() if k not in _HEAD}}
 
 
+def _one_line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def dumps(report: ScanReport) -> str:
-    """The report as JSON text: indent 2, stable key order, UTF-8 kept readable, newline at the end."""
-    return json.dumps(to_json_dict(report), indent=2, ensure_ascii=False) + "\n"
+    """The report as JSON text: the envelope indented by 2, one distribution per line.
+
+    One line per distribution keeps diffs between runs readable and lets the C
+    encoder do the work (an indented dump of a large environment takes seconds).
+    Stable key order, UTF-8 kept readable, newline at the end.
+    """
+    lines = []
+    for key, value in to_json_dict(report).items():
+        if key != "interpreters":
+            lines.append("  %s: %s" % (_one_line(key), _one_line(value)))
+            continue
+        runs = []
+        for run in value:
+            fields = ["      %s: %s" % (_one_line(k), _one_line(v)) for k, v in run.items() if k != "distributions"]
+            rows = ",\n".join("        " + _one_line(d) for d in run.get("distributions", []))
+            fields.append('      "distributions": [\n%s\n      ]' % rows if rows else '      "distributions": []')
+            runs.append("    {\n%s\n    }" % ",\n".join(fields))
+        lines.append('  "interpreters": [\n%s\n  ]' % ",\n".join(runs) if runs else '  "interpreters": []')
+    return "{\n%s\n}\n" % ",\n".join(lines)
 
 
 def loads(text: str, source: str = "<string>") -> ScanReport:

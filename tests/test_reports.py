@@ -1148,3 +1148,17 @@ def test_reports_of_a_real_scan_with_smoke_checks(target_python, tmp_path):
     leak = next(r for r in rows if r["distribution"] == "ia-fixture-leaktype")
     label = data["interpreters"][0]["python"]["version"]
     assert leak[f"{label} static_types"] == "failed" and float(leak[f"{label} cost rss_kib"]) > 0
+
+
+def test_json_writes_one_distribution_per_line_and_reads_back_equal():
+    from interp_audit.reports import json as results_json
+    from interp_audit.model import DistributionResult, InterpreterRun, PythonInfo, ScanReport
+
+    report = ScanReport(tool_version="0.1.0", generated_at="2026-11-25T00:00:00+00:00", interpreters=[
+        InterpreterRun(python=PythonInfo(version="3.13.0", implementation="cpython", executable="/p"),
+                       distributions=[DistributionResult(name="a", version="1", tier="own-gil"),
+                                      DistributionResult(name="b\n<c>", version="2", tier="broken")])])
+    text = results_json.dumps(report)
+    rows = [line for line in text.splitlines() if line.lstrip().startswith('{"name"')]
+    assert len(rows) == 2 and text.endswith("}\n")
+    assert results_json.loads(text) == report
