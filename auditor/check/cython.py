@@ -24,7 +24,6 @@ What is reported:
 
 from __future__ import annotations
 
-import io
 import os
 import tokenize
 from dataclasses import dataclass
