@@ -43,6 +43,7 @@ class Crash:
     culprit: Optional[str] = None  # the module whose import was in progress
     culprit_is_stdlib: bool = False
     stderr_tail: str = ""
+    at_shutdown: bool = False  # every import had finished: the process died while shutting down
 
 
 @dataclass

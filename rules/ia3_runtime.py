@@ -139,15 +139,16 @@ class Crashed(Rule):
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         groups: dict[tuple, list[str]] = {}
         for mode_name, crash in facts.crashes(dist):
-            key = (crash.culprit, crash.culprit_is_stdlib, facts.describe_crash(crash))
+            key = (crash.culprit, crash.culprit_is_stdlib, crash.at_shutdown, facts.describe_crash(crash))
             groups.setdefault(key, [])
             if mode_name not in groups[key]:
                 groups[key].append(mode_name)
-        for (culprit, stdlib, how), modes in groups.items():
-            if culprit and stdlib:
-                culprit_text = " while importing the standard-library module %s" % culprit
+        for (culprit, stdlib, at_shutdown, how), modes in groups.items():
+            module = ("the standard-library module %s" if stdlib else "%s") % culprit if culprit else ""
+            if at_shutdown:
+                culprit_text = " at shutdown" + (" (importing %s alone does the same)" % module if culprit else "")
             elif culprit:
-                culprit_text = " while importing %s" % culprit
+                culprit_text = " while importing %s" % module
             else:
                 culprit_text = ""
             yield self.finding(

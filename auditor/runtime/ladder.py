@@ -111,6 +111,7 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
     if run.died and wanted != ("main",):
         loaded = sorted({m for w in wanted for m in results[w].get("top_level_loaded", ())})
         crash = _crash(run, stdlib_names)
+        crash.at_shutdown = True
         crash.culprit = shutdown_culprit(loaded)
         crash.culprit_is_stdlib = bool(crash.culprit) and crash.culprit.split(".")[0] in stdlib_names
         last.ok = False
