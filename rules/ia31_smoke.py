@@ -82,15 +82,16 @@ def _crash_text(crash: Optional[dict]) -> str:
 
 
 STDLIB_CRASH_REMEDIATION = (
-    "The step in progress was the import of a standard-library module, so this is a CPython bug "
-    "rather than a bug of the package (CPython 3.12.1, for example, crashes importing _datetime "
+    "The step in progress was the import of a standard-library module, or the package is pure "
+    "Python (no extension module of its own), so this is a CPython bug rather than a bug of the package (CPython 3.12.1, for example, crashes importing _datetime "
     "in an isolated interpreter once another one used it). Try a newer patch release of this "
     "CPython version before blaming the package."
 )
 
 
-def _stdlib(crash: Optional[dict]) -> bool:
-    return bool(crash and crash.get("culprit_is_stdlib"))
+def _cpython_bug(dist: DistributionResult, crash: Optional[dict]) -> bool:
+    """A crash the package cannot have caused: in the standard library, or in a pure-Python package."""
+    return bool(crash) and (bool(crash.get("culprit_is_stdlib")) or not dist.extensions)
 
 
 def _crash_detail(crash: Optional[dict]) -> Optional[str]:
@@ -152,13 +153,13 @@ class SmokeFailed(Rule):
             crash = generic.get("crash")
             yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
                                what="walking the submodules " + _crash_text(crash), detail=_crash_detail(crash),
-                               severity=severity, remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
+                               severity=severity, remediation=STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, crash) else None)
         for item in _check(dist, "snippets").get("items", []):
             remediation = None
             if item.get("crash"):
                 what = "snippet %s %s" % (item["name"], _crash_text(item["crash"]))
                 detail = _crash_detail(item["crash"])
-                remediation = STDLIB_CRASH_REMEDIATION if _stdlib(item["crash"]) else None
+                remediation = STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, item["crash"]) else None
             elif item.get("ok") is False and not item.get("fails_in_main_too"):
                 what = "snippet %s raised %s" % (item["name"], _error_line(item.get("error")))
                 detail = "snippet from %s" % item.get("source")
@@ -173,7 +174,7 @@ class SmokeFailed(Rule):
                 yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
                                    what="the %s check %s" % (name.replace("_", "-"), _crash_text(crash)),
                                    detail=_crash_detail(crash), severity=severity,
-                                   remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
+                                   remediation=STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, crash) else None)
 
 
 class ParallelFailure(Rule):
@@ -207,7 +208,7 @@ class ParallelFailure(Rule):
         if status == "crashed":
             crash = parallel.get("crash") or {}
             how = "deadlocks (timed out)" if crash.get("timeout") else _crash_text(crash)
-            stdlib = _stdlib(crash)
+            stdlib = _cpython_bug(dist, crash)
             yield self.finding(dist.name, crash.get("culprit"), how=how, count=count, where=_where(dist),
                                detail=_crash_detail(crash), severity="high" if stdlib else severity,
                                remediation=STDLIB_CRASH_REMEDIATION if stdlib else None)
@@ -255,7 +256,7 @@ class ReimportFailure(Rule):
             crash = reimport.get("crash") or {}
             how = "%s in cycle %s" % (_crash_text(crash), reimport.get("crashed_in_round", "?"))
             yield self.finding(dist.name, crash.get("culprit"), how=how, detail=_crash_detail(crash),
-                               remediation=STDLIB_CRASH_REMEDIATION if _stdlib(crash) else None)
+                               remediation=STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, crash) else None)
             return
         failures = [f for f in reimport.get("failures", []) if not _ladder_explains(dist, f["error"])]
         if reimport.get("status") == "failed" and failures:

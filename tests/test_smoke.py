@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import fixturelib
-from interp_audit.model import DistributionResult
+from interp_audit.model import DistributionResult, ExtensionInfo
 from interp_audit.rules import registry
 from interp_audit.runtime import smoke
 from interp_audit.rules.config import ConfigError
@@ -112,10 +112,11 @@ def version_of(python: str) -> tuple:
 
 def scan(python, dist, name, snippets=(), mode="isolated", extensions=None, **options):
     """run_smoke plus the IA31x findings for the result."""
-    result = smoke.run_smoke(python, dist, [name], [name] if extensions is None else extensions, mode,
-                             list(snippets), **options)
+    extensions = [name] if extensions is None else extensions
+    result = smoke.run_smoke(python, dist, [name], extensions, mode, list(snippets), **options)
     json.dumps(result)  # JSON-able
-    dist_result = DistributionResult(name=dist, version="1.0", import_names=[name], smoke=result)
+    dist_result = DistributionResult(name=dist, version="1.0", import_names=[name], smoke=result,
+                                     extensions=[ExtensionInfo(module=m, path="") for m in extensions])
     findings = [f for f in registry.evaluate(dist_result) if f.code.startswith("IA31")]
     return result, findings
 
