@@ -409,7 +409,6 @@ def test_a_smoke_crash_of_a_pure_python_package_is_blamed_on_cpython(corpus_env,
     assert any("CPython bug" in note for note in pure["notes"])
     smoke_findings = [f for f in pure["findings"] if f["code"].startswith("IA31")]
     assert smoke_findings and all("CPython bug" in (f["remediation"] or "") for f in smoke_findings)
-    assert not any("CPython bug" in (f["remediation"] or "") for f in clean["findings"])
     assert clean["smoke"]["snippets"]["status"] == "crashed"
     assert clean["tier"] == "shared-gil" and "smoke-failed" in clean["flags"]
 
