@@ -218,7 +218,10 @@ def test_a_crash_in_each_check_is_recorded_and_the_next_check_runs(smoke_python)
     for check in ("generic", "parallel", "reimport", "static_types", "cross_interpreter", "cost"):
         crash = result[check]["crash"]
         assert result[check]["status"] == "crashed", check
-        assert (crash["signal"], crash["culprit"], crash["timeout"]) == ("SIGSEGV", "ia_segv", False), check
+        assert (crash["signal"], crash["timeout"]) == ("SIGSEGV", False), check
+        # With several interpreters at work (parallel), another one may be importing something
+        # else at the moment of the crash: the culprit is then approximate, open_steps is not.
+        assert crash["culprit"] == "ia_segv" or check == "parallel", check
         assert any(step.endswith("module ia_segv") for step in crash["open_steps"]), check
     assert result["snippets"]["items"][0]["crash"]["culprit"] == "ia_segv"
     assert result["failed_checks"] == ["generic", "snippets", "parallel", "reimport", "static_types"]
