@@ -337,7 +337,7 @@ def test_python_dash_m_works():
     assert done.returncode == 0 and "scan" in done.stdout
 
 
-def test_corrupt_extension_and_unreadable_record_are_reported_and_the_scan_goes_on(corpus_env, tmp_path):
+def test_corrupt_or_foreign_extensions_and_unreadable_record_are_reported_and_the_scan_goes_on(corpus_env, tmp_path):
     suffix = fixturelib.python_info(corpus_env.base_python)["ext_suffix"]
     corrupt = fixturelib.DistSpec(
         name="ia-fixture-corrupt", version="1.0",
@@ -351,6 +351,13 @@ def test_corrupt_extension_and_unreadable_record_are_reported_and_the_scan_goes_
     record = next(site.glob("ia_fixture_pure-*.dist-info")) / "RECORD"
     record.unlink()
     record.mkdir()  # a RECORD that cannot be read, even by root
+    # A real extension of this Python, marked as built for aarch64 (ELF e_machine 183).
+    arm = bytearray(next(site.glob("ia_clean*.so")).read_bytes())
+    arm[18:20] = (183).to_bytes(2, "little")
+    (site / "ia_corrupt" / f"_arm{suffix}").write_bytes(bytes(arm))
+    corrupt_record = next(site.glob("ia_fixture_corrupt-*.dist-info")) / "RECORD"
+    with corrupt_record.open("a") as handle:
+        handle.write(f"ia_corrupt/_arm{suffix},,\n")
     out = tmp_path / "r.json"
     done = run_cli("scan", "--python", str(venv), "--no-cache", "--format", "json", "-o", str(out),
                    "ia-fixture-corrupt", "ia-fixture-pure", "ia-fixture-clean")
@@ -359,8 +366,10 @@ def test_corrupt_extension_and_unreadable_record_are_reported_and_the_scan_goes_
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert any("ia-fixture-corrupt" in line and "ia_corrupt._speed" in line for line in errors)
     assert any("ia-fixture-pure" in line and "RECORD" in line for line in errors)
+    assert any("ia_corrupt._arm" in line and "aarch64" in line for line in errors)
     dists = {d["name"]: d for d in json.loads(out.read_text())["interpreters"][0]["distributions"]}
-    assert dists["ia-fixture-corrupt"]["extensions"][0]["init"] == "unknown"
+    assert {e["module"]: e["init"] for e in dists["ia-fixture-corrupt"]["extensions"]} == {
+        "ia_corrupt._arm": "unknown", "ia_corrupt._speed": "unknown"}
     assert dists["ia-fixture-corrupt"]["tier"] == "broken"
     assert dists["ia-fixture-clean"]["tier"] == "own-gil"
 

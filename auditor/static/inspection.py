@@ -74,6 +74,7 @@ def inspect_extensions(
             info.init = "unknown"
             info.method.pop("init", None)
             info.reason = mismatch
+            info.evidence["binary_error"] = mismatch
             info.evidence["binary_error"] = mismatch  # an input problem, like an unreadable file
         elif run_init and python and facts.ok and info.evidence.get("init_symbol"):
             runnable.append(len(infos) - 1)
