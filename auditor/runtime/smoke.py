@@ -398,8 +398,8 @@ def run_smoke(
 def _explain_parallel(report: dict) -> None:
     """Mark parallel errors and differences that other checks already explain.
 
-    An error that a single interpreter also shows (generic walk, snippets), a
-    later round failing like the re-import check, or results drifting like a
+    An error that a single interpreter also shows (generic walk, snippets), an
+    error the re-import check also shows after a destroy, or results drifting like a
     re-import state leak are not concurrency problems: each gets
     ``explained_by`` naming that check, and the parallel check fails only on
     what is left.
@@ -414,7 +414,8 @@ def _explain_parallel(report: dict) -> None:
     for error in parallel["errors"]:
         if error["error"] in alone:
             error["explained_by"] = "snippets"
-        elif error["error"] in after_destroy and error["round"] > 1:
+        elif error["error"] in after_destroy:
+            # Also in round 1: a member may finish and be destroyed before a slower one imports.
             error["explained_by"] = "reimport"
     for difference in parallel["different_results"]:
         if difference["snippet"] in leaking:
