@@ -28,6 +28,7 @@ every ``*.py`` and ``*.toml`` in it.  Bad input raises :class:`ConfigError`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -127,8 +128,12 @@ def load_file(path: Path) -> SnippetTable:
     return parse_table(data if table is None else table, str(path))
 
 
+@functools.lru_cache(maxsize=1)
 def load_curated() -> SnippetTable:
-    """The curated snippets shipped in ``interp_audit/rules/data/smoke_snippets.toml``."""
+    """The curated snippets shipped in ``interp_audit/rules/data/smoke_snippets.toml``.
+
+    Read and compiled once per process; callers must not change the table.
+    """
     text = resources.files(CURATED_PACKAGE).joinpath(CURATED_FILE).read_text(encoding="utf-8")
     return parse_table(tomllib.loads(text), "curated")
 

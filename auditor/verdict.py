@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from interp_audit.model import (
+    FLAGS,
     MODES,
     TIER_OF_MODE,
     BlockedBy,
@@ -37,10 +38,10 @@ def name_tier(modes: dict[str, ModeResult]) -> Optional[str]:
 
 
 def _scenarios(modes: dict[str, ModeResult]):
-    for mode, result in modes.items():
+    for result in modes.values():
         for scenario in (result.alone, result.beside_main):
             if scenario is not None:
-                yield mode, result, scenario
+                yield scenario
 
 
 def _framework_of(module: Optional[str], extensions: list[ExtensionInfo]) -> Optional[str]:
@@ -66,7 +67,7 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
     blocked: dict[str, BlockedBy] = {}
     own_extensions = [info.module for info in result.extensions]
     for outcome in outcomes:
-        for mode, mode_result, scenario in _scenarios(outcome.modes):
+        for scenario in _scenarios(outcome.modes):
             if scenario.crash:
                 flags.append("crashed")
                 result.culprit = result.culprit or scenario.crash.culprit
@@ -79,9 +80,10 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
                 match = REFUSAL.search(text)
                 if not match:
                     continue
-                module = _full_name(match.group(1), own_extensions)
+                own = _own_extension(match.group(1), own_extensions)
+                module = own or match.group(1)
                 result.culprit = result.culprit or module
-                if _is_own(module, result.import_names, own_extensions):
+                if own or module.split(".")[0] in {n.split(".")[0] for n in result.import_names}:
                     continue
                 is_stdlib = module.split(".")[0] in stdlib_names
                 blocked.setdefault(module, BlockedBy(
@@ -107,21 +109,15 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
     if blocked:
         flags.append("blocked-by")
         result.blocked_by = list(blocked.values())
-    result.flags = [f for f in ("one-per-process", "degraded", "crashed", "blocked-by") if f in flags]
+    result.flags = [f for f in FLAGS if f in flags]
     return result
 
 
-def _is_own(module: str, import_names: list[str], extensions: list[str]) -> bool:
-    """Whether ``module`` (as CPython names it: the PyModuleDef's m_name, often a
-    bare leaf like ``_regex`` for ``regex._regex``) belongs to this distribution."""
-    if module.split(".")[0] in {n.split(".")[0] for n in import_names}:
-        return True
-    return any(ext == module or ext.endswith("." + module) for ext in extensions)
-
-
-def _full_name(module: str, extensions: list[str]) -> str:
-    """The dotted name of one of ``extensions`` that CPython called ``module``, else ``module``."""
-    return next((ext for ext in extensions if ext == module or ext.endswith("." + module)), module)
+def _own_extension(module: str, extensions: list[str]) -> Optional[str]:
+    """The dotted name of the extension in ``extensions`` that CPython called
+    ``module`` (its PyModuleDef's m_name, often a bare leaf like ``_regex`` for
+    ``regex._regex``), or None when it is none of them."""
+    return next((ext for ext in extensions if ext == module or ext.endswith("." + module)), None)
 
 
 def _refusing_module(scenario: ScenarioResult) -> Optional[str]:

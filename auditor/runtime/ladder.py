@@ -53,16 +53,19 @@ def _crash(run: ProbeRun, stdlib_names: frozenset[str]) -> Optional[Crash]:
     )
 
 
+def _what_happened(crash: Crash) -> str:
+    return "hung (timed out)" if crash.timeout else f"died with {crash.signal or f'exit status {crash.returncode}'}"
+
+
 def _describe_crash(crash: Crash, where: str) -> str:
-    what = "hung (timed out)" if crash.timeout else f"died with {crash.signal or f'exit status {crash.returncode}'}"
+    what = _what_happened(crash)
     place = {"main": "in the main interpreter"}.get(where, "in a sub-interpreter")
     culprit = f" while importing {crash.culprit}" if crash.culprit else ""
     return f"the process {what} {place}{culprit}"
 
 
 def _describe_shutdown_crash(crash: Crash) -> str:
-    what = "hung (timed out)" if crash.timeout else f"died with {crash.signal or f'exit status {crash.returncode}'}"
-    text = f"the process {what} at shutdown, after every import in the sub-interpreter had finished"
+    text = f"the process {_what_happened(crash)} at shutdown, after every import in the sub-interpreter had finished"
     return text + (f"; importing {crash.culprit} alone reproduces it" if crash.culprit else "")
 
 
@@ -123,12 +126,11 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
 class Ladder:
     """Runs the rungs for import names of one target interpreter."""
 
-    def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str],
-                 unsupported: Optional[dict[str, str]] = None) -> None:
+    def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str]) -> None:
         self.python = python
         self.timeout = timeout
         self.stdlib_names = stdlib_names
-        self.unsupported = unsupported or {}
+        self.unsupported: dict[str, str] = {}  # mode -> why this interpreter cannot make it
         self._reproduces_shutdown_crash: dict[tuple[str, str], bool] = {}
 
     def _shutdown_culprit(self, mode: str, loaded: list[str]) -> Optional[str]:

@@ -33,6 +33,10 @@ class EnvironmentSource(AuditSource):
         self._document = run_inventory(python)
         wanted = {canonicalize_name(n): n for n in names}
         items = [self._item(d) for d in self._document["distributions"]]
+        self._owners: dict[str, str] = {}
+        for item in items:
+            for name in item.import_names:
+                self._owners.setdefault(name.split(".")[0], item.name)
         if wanted:
             have = {canonicalize_name(i.name) for i in items}
             missing = [wanted[w] for w in wanted if w not in have]
@@ -40,10 +44,6 @@ class EnvironmentSource(AuditSource):
                 raise SourceError(f"not installed in {python}: {', '.join(missing)}")
             items = [i for i in items if canonicalize_name(i.name) in wanted]
         self._items = items
-        self._owners = {}
-        for item in (self._item(d) for d in self._document["distributions"]):
-            for name in item.import_names:
-                self._owners.setdefault(name.split(".")[0], item.name)
 
     @staticmethod
     def _item(dist: dict) -> AuditItem:
