@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from interp_audit import __version__
-from interp_audit.model import TIERS, DistributionResult, ExtensionInfo, InterpreterRun, ScanReport
+from interp_audit.model import TIER_OF_MODE, DistributionResult, ExtensionInfo, InterpreterRun, ScanReport
 from interp_audit.rules import registry
 from interp_audit.rules.config import RuleConfig
 from interp_audit.runtime.ladder import Ladder
@@ -30,6 +30,9 @@ from interp_audit.static.inspection import inspect_extensions
 from interp_audit.store.interface import ResultStore
 from interp_audit.target import Target
 from interp_audit.verdict import judge, predict_from_static
+
+
+MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
 
 
 @dataclass
@@ -97,7 +100,7 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
 
 def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options: ScanOptions) -> None:
     """Run the behaviour checks in the best mode that imports; a failure costs the own-gil tier."""
-    mode = {"own-gil": "isolated", "shared-gil": "shared-gil", "legacy-only": "legacy"}[result.tier]
+    mode = MODE_OF_TIER[result.tier]
     snippets = snippets_for(item.name, item.import_names, options.snippets)
     result.smoke = run_smoke(ladder.python, item.name, list(item.import_names),
                              [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout,
@@ -111,7 +114,7 @@ def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options:
     result.flags.append("smoke-failed")
     blocker = own_gil_blocker(result.smoke)
     if blocker and result.tier == "own-gil":
-        result.tier = TIERS[1]
+        result.tier = "shared-gil"  # the smoke ran in isolated interpreters only
         result.notes.append(f"loses the own-gil tier: {blocker}")
 
 
