@@ -7,7 +7,8 @@ from typing import Optional
 
 import click
 
-from interp_audit._cli.report import InputError, load_merged, write_text
+from interp_audit._cli.output import InputError, write_text
+from interp_audit._cli.report import load_merged
 from interp_audit.reports.badge import badge_for, find_result, render_svg, shields_endpoint
 
 EXAMPLES = """\b

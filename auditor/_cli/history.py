@@ -14,6 +14,7 @@ from rich.console import Console
 from interp_audit.history import Change, History, HistoryError, parse_date, reasons
 from interp_audit.model import tier_rank
 from interp_audit.survey.client import STORE_NAME
+from interp_audit._cli.output import InputError
 
 EPILOG = f"""\b
 Examples:
@@ -27,10 +28,6 @@ interp-audit version, the Python version and the versions it saw; a later
 run never overwrites an earlier one.
 Exit codes: 0 shown; 2 no such store, or no history for DIST.
 """
-
-
-class InputError(click.ClickException):
-    exit_code = 2
 
 
 def _user_store() -> Path:

@@ -9,17 +9,12 @@ from typing import Optional, Sequence
 import click
 from rich.console import Console
 
-from interp_audit.model import TIERS, tier_rank
+from interp_audit.model import TIERS
 from interp_audit.reports import formats
 from interp_audit.reports.json import ResultsError, load_results
 from interp_audit.reports.merge import Merged, merge
+from interp_audit._cli.output import InputError, below, write_text
 from interp_audit._cli.history import default_stores, report_changes, since_option
-
-
-class InputError(click.ClickException):
-    """Bad input (unreadable or invalid result file, unknown name): one line, exit status 2."""
-
-    exit_code = 2
 
 
 def load_merged(paths: Sequence[Path]) -> Merged:
@@ -37,17 +32,6 @@ def load_merged(paths: Sequence[Path]) -> Merged:
             markup=False, soft_wrap=True,
         )
     return merged
-
-
-def write_text(text: str, output: Optional[Path]) -> None:
-    """Write to ``output`` or standard output; an unwritable file is an input error."""
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 EXAMPLES = """\b
@@ -95,8 +79,5 @@ def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_un
     else:
         options = {"fail_under": fail_under} if fmt == "junit" and fail_under else {}
         write_text(formats.get(fmt, **options).render(merged.report, merged.conflicts), output)
-    if fail_under and any(
-        d.tier and tier_rank(d.tier) > tier_rank(fail_under)
-        for run in merged.report.interpreters for d in run.distributions
-    ):
+    if fail_under and below(merged.report, fail_under):
         sys.exit(1)

@@ -10,12 +10,13 @@ from typing import Optional
 import click
 from rich.console import Console
 
-from interp_audit.model import TIERS, tier_rank
+from interp_audit.model import TIERS
 from interp_audit.reports import formats
 from interp_audit.scan import ScanOptions, scan
 from interp_audit.source.interface import SourceError
 from interp_audit.store.sqlite import SQLiteStore
 from interp_audit.target import Target, TargetError, resolve
+from interp_audit._cli.output import below, write_text
 from interp_audit._cli.progress import progress_bar
 from interp_audit.rules.config import load_config
 from interp_audit.smoke_config import load_user_snippets
@@ -122,9 +123,7 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
         err.print(f"error: {name} (Python {version}): {problem}", highlight=False)
     if problems:
         sys.exit(2)
-    if fail_under and any(
-        d.tier and tier_rank(d.tier) > tier_rank(fail_under) for run in report.interpreters for d in run.distributions
-    ):
+    if fail_under and below(report, fail_under):
         sys.exit(1)
 
 
@@ -134,11 +133,4 @@ def _write(report, fmt: str, output: Optional[Path]) -> None:
 
         render(report, Console())
         return
-    text = formats.get(fmt).render(report)
-    if output is None:
-        click.echo(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {output}: {exc.strerror}") from None
+    write_text(formats.get(fmt).render(report), output)

@@ -7,7 +7,8 @@ from typing import Optional
 
 import click
 
-from interp_audit._cli.report import InputError, load_merged
+from interp_audit._cli.output import InputError
+from interp_audit._cli.report import load_merged
 from interp_audit.reports.site import build_site
 from interp_audit.reports.timeline import SiteHistory
 from interp_audit.history import default_since
