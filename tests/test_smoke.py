@@ -206,7 +206,7 @@ def test_failure_on_second_import_after_destroy(smoke_python):
         (2, "ImportError: ia_reimport: stale state"), (3, "ImportError: ia_reimport: stale state")]
     assert result["generic"]["status"] == "passed" and result["snippets"]["status"] == "passed"
     assert all(e["explained_by"] == "reimport" for e in result["parallel"]["errors"])
-    assert codes(findings) == {"IA312"}
+    assert codes(findings) == {"IA312"}, result["parallel"]
     assert "fails in cycle 2 with ImportError: ia_reimport: stale state" in findings[0].message
 
 
