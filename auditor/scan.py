@@ -17,22 +17,16 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from interp_audit import __version__
-from interp_audit.model import TIER_OF_MODE, DistributionResult, ExtensionInfo, InterpreterRun, ScanReport
+from interp_audit.model import DistributionResult, InterpreterRun, ScanReport
 from interp_audit.rules import registry
 from interp_audit.rules.config import RuleConfig
-from interp_audit.runtime.ladder import Ladder
-from interp_audit.runtime.smoke import own_gil_blocker, run_smoke
 from interp_audit.smoke_config import SnippetTable, snippets_for
 from interp_audit.source.environment import EnvironmentSource
 from interp_audit.source.interface import AuditItem, AuditSource
+from interp_audit.source.inventory import stored_inventory
 from interp_audit.source.stdlib import StdlibSource
-from interp_audit.static.inspection import inspect_extensions
 from interp_audit.store.interface import ResultStore
 from interp_audit.target import Target
-from interp_audit.verdict import judge, predict_from_static
-
-
-MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
 
 
 @dataclass
@@ -63,100 +57,39 @@ def cache_key(run_python: str, python_version: str, item: AuditItem, options: Sc
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
-def _open_source(target: Target, options: ScanOptions) -> AuditSource:
+def _open_source(target: Target, options: ScanOptions, store: ResultStore) -> AuditSource:
+    document = stored_inventory(target.executable, target.sys_path, store, stdlib=options.stdlib)
     if options.stdlib:
-        return StdlibSource(target.executable, options.names)
-    return EnvironmentSource(target.executable, options.names)
-
-
-def _bad_files(extensions: list[ExtensionInfo]) -> list[str]:
-    """Input problems: extension files that cannot be read or cannot load here."""
-    return [f"{info.module} ({info.path}): {info.evidence['binary_error']}"
-            for info in extensions if info.evidence.get("binary_error")]
-
-
-def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: ScanOptions) -> DistributionResult:
-    """Audit one distribution (in worker processes) and judge it."""
-    result = DistributionResult(
-        name=item.name,
-        version=item.version,
-        import_names=list(item.import_names),
-        summary=item.summary or None,
-        problems=list(item.problems),
-    )
-    result.extensions = inspect_extensions(ladder.python, item.extensions, run_init=not options.static_only,
-                                           timeout=options.timeout)
-    result.problems += _bad_files(result.extensions)
-    if options.static_only:
-        result.static_only = True
-        return predict_from_static(result)
-    watched = source.watched_extensions(item)
-    outcomes = [ladder.climb(name, watched) for name in item.import_names]
-    judge(result, outcomes, source.owner_of, source.stdlib_names())
-    if options.smoke and result.tier not in (None, "broken", "main-only"):
-        _smoke(result, item, ladder, options)
-    return result
-
-
-def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options: ScanOptions) -> None:
-    """Run the behaviour checks in the best mode that imports; a failure costs the own-gil tier."""
-    mode = MODE_OF_TIER[result.tier]
-    snippets = snippets_for(item.name, item.import_names, options.snippets)
-    result.smoke = run_smoke(ladder.python, item.name, list(item.import_names),
-                             [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout,
-                             stdlib_names=ladder.stdlib_names)
-    if result.smoke.get("ok", True):
-        return
-    if not item.extensions and _only_crashes(result.smoke):
-        result.notes.append("a smoke check crashed the process, but the distribution is pure Python: "
-                            "that is a CPython bug, not counted against it (see the smoke details)")
-        return
-    result.flags.append("smoke-failed")
-    blocker = own_gil_blocker(result.smoke)
-    if blocker and result.tier == "own-gil":
-        result.tier = "shared-gil"  # the smoke ran in isolated interpreters only
-        result.notes.append(f"loses the own-gil tier: {blocker}")
-
-
-def _only_crashes(smoke: dict) -> bool:
-    """True when every failed smoke check failed by crashing the process."""
-    failed = smoke.get("failed_checks") or []
-    return bool(failed) and all((smoke.get(check) or {}).get("status") == "crashed" for check in failed)
+        return StdlibSource(target.executable, options.names, document)
+    return EnvironmentSource(target.executable, options.names, document)
 
 
 def scan_target(target: Target, options: ScanOptions, store: ResultStore,
                 progress: Optional[ProgressCallback] = None) -> InterpreterRun:
     """Audit every item of one target interpreter."""
-    source = _open_source(target, options)
+    source = _open_source(target, options, store)
     python = source.python()
     python.chosen_because = target.chosen_because
     run_id = store.begin_run(python, source.scope, __version__)
-    ladder = Ladder(target.executable, options.timeout, source.stdlib_names())
     items = source.items()
     if progress:
         progress("total", len(items))
     results: dict[str, DistributionResult] = {}
     pending: list[tuple[AuditItem, str]] = []
+    stored: list[tuple[str, DistributionResult]] = []
     for item in items:
         key = cache_key(target.executable, python.version, item, options)
         cached = store.get(key)
         if cached is not None:
             results[item.name] = cached
-            store.record(run_id, key, cached)
+            stored.append((key, cached))
             if progress:
                 progress("cached", item.name)
         else:
             pending.append((item, key))
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = {pool.submit(audit_item, item, source, ladder, options): (item, key) for item, key in pending}
-        for future in as_completed(futures):
-            item, key = futures[future]
-            result = future.result()
-            store.put(key, python, result)
-            store.record(run_id, key, result)
-            results[item.name] = result
-            if progress:
-                progress("done", item.name)
+    store.record(run_id, stored)
+    if pending:
+        _audit_pending(pending, target, source, options, store, run_id, results, progress)
     store.finish_run(run_id)
     ordered = [results[item.name] for item in items]
     if options.stdlib:
@@ -164,6 +97,31 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
     for result in ordered:
         result.findings = registry.evaluate(result, options.rules, python)
     return InterpreterRun(python=python, distributions=ordered, scope=source.scope)
+
+
+def _audit_pending(pending: list[tuple[AuditItem, str]], target: Target, source: AuditSource, options: ScanOptions,
+                   store: ResultStore, run_id: int, results: dict[str, DistributionResult],
+                   progress: Optional[ProgressCallback]) -> None:
+    """Audit what the store did not have, ``options.jobs`` at a time, storing each result when it is done.
+
+    The auditing machinery is imported here, not at module level: a re-scan
+    served from the store never needs it.
+    """
+    from interp_audit.audit import audit_item
+    from interp_audit.runtime.ladder import Ladder
+
+    python = source.python()
+    ladder = Ladder(target.executable, options.timeout, source.stdlib_names())
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        futures = {pool.submit(audit_item, item, source, ladder, options): (item, key) for item, key in pending}
+        for future in as_completed(futures):
+            item, key = futures[future]
+            result = future.result()
+            store.put(key, python, result)
+            store.record(run_id, [(key, result)])
+            results[item.name] = result
+            if progress:
+                progress("done", item.name)
 
 
 def scan(targets: list[Target], options: ScanOptions, store: ResultStore,
