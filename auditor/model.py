@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 SCHEMA_VERSION = 2
 
@@ -178,9 +178,32 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _none_kept(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda data: None if data is None else convert(data)
+
+
 @functools.lru_cache(maxsize=None)
-def _type_hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _converter(cls: Any) -> Callable[[Any], Any]:
+    """A function rebuilding values of type ``cls`` from JSON-able data (None stays None),
+    made once per type: a re-scan rebuilds thousands of stored values."""
+    origin, args = typing.get_origin(cls), typing.get_args(cls)
+    if origin is typing.Union:
+        return _converter(next(a for a in args if a is not type(None)))
+    if origin is list:
+        item = _converter(args[0])
+        return _identity if item is _identity else _none_kept(lambda data: [item(v) for v in data])
+    if origin is dict:
+        value = _converter(args[1])
+        return _identity if value is _identity else _none_kept(lambda data: {k: value(v) for k, v in data.items()})
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls)]
+        return _none_kept(lambda data: cls(**{name: convert(data[name]) for name, convert in fields if name in data}))
+    return _identity
 
 
 def from_dict(cls: Any, data: Any) -> Any:
@@ -188,22 +211,4 @@ def from_dict(cls: Any, data: Any) -> Any:
 
     Unknown keys are ignored, so newer files load in older code.
     """
-    if data is None:
-        return None
-    origin = typing.get_origin(cls)
-    args = typing.get_args(cls)
-    if origin is typing.Union:
-        inner = [a for a in args if a is not type(None)]
-        return from_dict(inner[0], data)
-    if origin is list:
-        return [from_dict(args[0], v) for v in data]
-    if origin is dict:
-        return {k: from_dict(args[1], v) for k, v in data.items()}
-    if dataclasses.is_dataclass(cls):
-        hints = _type_hints(cls)
-        kwargs = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                kwargs[f.name] = from_dict(hints[f.name], data[f.name])
-        return cls(**kwargs)
-    return data
+    return _converter(cls)(data)
