@@ -36,12 +36,18 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+_MODE_NAMES = frozenset(MODES)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _stable(value: Any) -> Any:
     """JSON-able copy with a stable key order: dataclass field order, mode dicts in ladder order, other dicts sorted."""
+    if type(value) in _SCALARS:  # most values: checked first
+        return value
     if hasattr(type(value), "__dataclass_fields__"):
         return {name: _stable(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
-        if value and all(key in MODES for key in value):
+        if value and value.keys() <= _MODE_NAMES:
             keys = sorted(value, key=MODES.index)
         else:
             keys = sorted(value, key=str)
