@@ -21,9 +21,11 @@ from typing import Optional
 MINIMUM = (3, 12)
 WHY_312 = "sub-interpreters with their own GIL need CPython 3.12 or newer"
 
+# ``path`` leaves out the script directory that ``-c`` puts first (probes run with ``-P``).
 _IDENTIFY = (
     "import json, sys; print(json.dumps({'implementation': sys.implementation.name, "
-    "'version': list(sys.version_info[:3]), 'executable': sys.executable}))"
+    "'version': list(sys.version_info[:3]), 'executable': sys.executable, "
+    "'path': sys.path[0 if getattr(sys.flags, 'safe_path', False) else 1:]}))"
 )
 
 
@@ -36,6 +38,7 @@ class Target:
     executable: str
     version: tuple[int, int, int]
     chosen_because: str
+    sys_path: tuple[str, ...] = ()  # as the probes (``python -P``) see it
 
     @property
     def label(self) -> str:
@@ -80,7 +83,8 @@ def validate(executable: str, because: str) -> Target:
     if info["version"] < MINIMUM:
         version = ".".join(map(str, info["version"]))
         raise TargetError(f"{executable} is Python {version}; {WHY_312}")
-    return Target(executable=executable, version=info["version"], chosen_because=because)
+    return Target(executable=executable, version=info["version"], chosen_because=because,
+                  sys_path=tuple(info.get("path") or ()))
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -29,8 +29,9 @@ class EnvironmentSource(AuditSource):
 
     scope = "environment"
 
-    def __init__(self, python: str, names: Iterable[str] = ()) -> None:
-        self._document = run_inventory(python)
+    def __init__(self, python: str, names: Iterable[str] = (), document: Optional[dict] = None) -> None:
+        """``document``: the inventory of ``python`` if already at hand (else the probe runs)."""
+        self._document = document if document is not None else run_inventory(python)
         wanted = {canonicalize_name(n): n for n in names}
         items = [self._item(d) for d in self._document["distributions"]]
         self._owners: dict[str, str] = {}

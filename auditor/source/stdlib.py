@@ -18,8 +18,9 @@ class StdlibSource(AuditSource):
 
     scope = "stdlib"
 
-    def __init__(self, python: str, names: Iterable[str] = ()) -> None:
-        self._document = run_inventory(python, stdlib=True)
+    def __init__(self, python: str, names: Iterable[str] = (), document: Optional[dict] = None) -> None:
+        """``document``: the ``--stdlib`` inventory of ``python`` if already at hand (else the probe runs)."""
+        self._document = document if document is not None else run_inventory(python, stdlib=True)
         version = self._document["python"]["version"]
         modules = self._document["stdlib"]
         wanted = set(names)

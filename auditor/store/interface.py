@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Optional
+from typing import Iterable, Optional
 
 from interp_audit.model import DistributionResult, PythonInfo
 
@@ -21,12 +21,20 @@ class ResultStore(abc.ABC):
         """Store ``result`` under ``key`` (committed at once, so a killed scan keeps it)."""
 
     @abc.abstractmethod
+    def get_inventory(self, python: str, scope: str, fingerprint: str) -> Optional[dict]:
+        """The inventory document of ``python`` for ``scope``, if stored under this ``fingerprint``."""
+
+    @abc.abstractmethod
+    def put_inventory(self, python: str, scope: str, fingerprint: str, document: dict) -> None:
+        """Keep ``document`` as the inventory of ``python`` for ``scope`` (replacing an older one)."""
+
+    @abc.abstractmethod
     def begin_run(self, python: PythonInfo, scope: str, tool_version: str) -> int:
         """Record the start of a run; returns its id."""
 
     @abc.abstractmethod
-    def record(self, run_id: int, key: str, result: DistributionResult) -> None:
-        """Note that run ``run_id`` saw ``result`` (stored under ``key``)."""
+    def record(self, run_id: int, results: Iterable[tuple[str, DistributionResult]]) -> None:
+        """Note that run ``run_id`` saw these results, each stored under its key (one transaction)."""
 
     @abc.abstractmethod
     def finish_run(self, run_id: int) -> None:

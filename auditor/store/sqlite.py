@@ -6,7 +6,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterable, Optional, Union
 
 from interp_audit.model import DistributionResult, PythonInfo, from_dict, to_dict
 from interp_audit.store.interface import ResultStore
@@ -20,6 +20,13 @@ CREATE TABLE IF NOT EXISTS results (
     version TEXT NOT NULL,
     created TEXT NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inventories (
+    python_executable TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (python_executable, scope)
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,6 +107,17 @@ class SQLiteStore(ResultStore):
                  json.dumps(to_dict(result))),
             )
 
+    def get_inventory(self, python: str, scope: str, fingerprint: str) -> Optional[dict]:
+        row = self._db.execute(
+            "SELECT data FROM inventories WHERE python_executable = ? AND scope = ? AND fingerprint = ?",
+            (python, scope, fingerprint)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_inventory(self, python: str, scope: str, fingerprint: str, document: dict) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO inventories VALUES (?, ?, ?, ?)",
+                             (python, scope, fingerprint, json.dumps(document)))
+
     def begin_run(self, python: PythonInfo, scope: str, tool_version: str) -> int:
         with self._db:
             cursor = self._db.execute(
@@ -109,11 +127,11 @@ class SQLiteStore(ResultStore):
             )
         return int(cursor.lastrowid)
 
-    def record(self, run_id: int, key: str, result: DistributionResult) -> None:
+    def record(self, run_id: int, results: Iterable[tuple[str, DistributionResult]]) -> None:
         with self._db:
-            self._db.execute(
+            self._db.executemany(
                 "INSERT OR IGNORE INTO run_results VALUES (?, ?, ?, ?, ?)",
-                (run_id, key, result.name, result.version, result.tier),
+                [(run_id, key, result.name, result.version, result.tier) for key, result in results],
             )
 
     def finish_run(self, run_id: int) -> None:

@@ -100,7 +100,7 @@ class SurveyClient:
             key = result_key(python, row, outcome.tool_version)
             if self.store.get(key) is None:
                 self.store.put(key, python, row)
-            self.store.record(run_id, key, row)
+            self.store.record(run_id, [(key, row)])
         report = ScanReport(
             interpreters=[InterpreterRun(python=python, distributions=rows)],
             tool_version=outcome.tool_version,
