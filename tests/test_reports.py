@@ -1128,7 +1128,7 @@ def test_reports_of_a_real_scan_with_smoke_checks(target_python, tmp_path):
     results = tmp_path / "results.json"
     scan = _cli("scan", "--python", str(corpus.python), "--no-cache", "--format", "json", "-o", str(results),
                 "ia-fixture-clean", "ia-fixture-leaktype")
-    assert scan.returncode in (0, 1), scan.stderr
+    assert scan.returncode == 0, scan.stderr  # no --fail-under: 1 would be a crash
     data = json.loads(results.read_text(encoding="utf-8"))
     assert data["schema_version"] == 2
     jsonschema = pytest.importorskip("jsonschema")
