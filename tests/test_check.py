@@ -242,6 +242,12 @@ def test_cli_bad_input_is_exit_2_without_traceback(tmp_path):
         assert "Traceback" not in result.output
 
 
+def test_cli_unwritable_output_is_exit_2_without_traceback(tmp_path):
+    result = run_cli("-o", tmp_path / "no-such-dir" / "out.txt", FIXTURES / "ia_clean.c", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "cannot write" in result.output and "Traceback" not in result.output
+
+
 def test_cli_unreadable_file_is_exit_2(tmp_path):
     if os.geteuid() == 0:
         source = tmp_path / "dangling.c"

@@ -10,6 +10,7 @@ from interp_audit.check import formats
 from interp_audit.check.formats.text import summary
 from interp_audit.check.runner import FAIL_ON_CHOICES, check_paths, fails
 from interp_audit.rules.config import load_config
+from interp_audit._cli.output import write_text
 
 HELP = """Lint C, C++ and Cython sources for what blocks per-interpreter-GIL support.
 
@@ -36,7 +37,7 @@ Silence a code in a whole file:  # interp-audit: ignore-file[IA401] set in setup
 
 EPILOG = """\b
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
-2 usage error, bad configuration or a file that could not be read.
+2 usage error, bad configuration, a file that could not be read or an -o file that cannot be written.
 """
 
 
@@ -59,15 +60,9 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
 def command(paths, fmt, output, fail_on, select, ignore, exclude, config_path) -> None:
     config = load_config(config_path).merged(select=select or None, ignore=ignore or None)
     report = check_paths(paths, config, excludes=exclude)
-    document = formats.get(fmt).render(report)
+    write_text(formats.get(fmt).render(report), output)
     if output is not None:
-        try:
-            output.write_text(document, encoding="utf-8")
-        except OSError as error:
-            raise click.ClickException("cannot write %s: %s" % (output, error.strerror or error)) from None
         click.echo(summary(report), err=True)
-    else:
-        click.echo(document, nl=False)
     if report.errors:
         if fmt != "text" or output is not None:
             for path, message in report.errors:
