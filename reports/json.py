@@ -136,13 +136,25 @@ def load(path: str | Path) -> ScanReport:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ResultsError(f"{path}: is a directory, not a result file") from None
     except UnicodeDecodeError:
         raise ResultsError(f"{path}: not UTF-8 text, so not a result file") from None
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return loads(text, str(path))
+
+
+def result_files(paths: Iterable[str | Path]) -> list[Path]:
+    """``paths`` with every directory replaced by the ``*.json`` files directly in it, sorted by name."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(path.glob("*.json"))
+        if not found:
+            raise ResultsError(f"{path}: a directory with no *.json result files in it")
+        files += found
+    return files
 
 
 def load_results(paths: str | Path | Iterable[str | Path]) -> list[ScanReport]:

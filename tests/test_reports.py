@@ -747,6 +747,27 @@ def test_cli_report_merges_and_warns_about_conflicts(tmp_path):
     assert next(r for r in rows if r["distribution"] == "purepkg")["conflict"] == "3.13.0"
 
 
+def test_cli_report_and_site_read_every_result_file_of_a_directory(tmp_path):
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    _results(shards, ("3.12.1",), "py312.json")
+    _results(shards, ("3.13.0",), "py313.json")
+    (shards / "notes.txt").write_text("not a result file")
+    result = CliRunner().invoke(main, ["report", str(shards), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    header = next(csv_module.reader(io.StringIO(result.stdout)))
+    assert "3.12.1 tier" in header and "3.13.0 tier" in header  # one column group per file
+    site = CliRunner().invoke(main, ["site", str(shards), "-o", str(tmp_path / "site")])
+    assert site.exit_code == 0, site.output
+    assert (tmp_path / "site" / "index.html").exists()
+
+
+def test_cli_report_of_a_directory_without_results_is_exit_2(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no *.json result files" in result.stderr and "Traceback" not in result.output
+
+
 def test_cli_report_fail_under_exits_1(tmp_path):
     runner = CliRunner()
     results = _results(tmp_path)

@@ -27,7 +27,7 @@ legacy only (orange), main only (red).
 
 @click.command("badge", epilog=EXAMPLES)
 @click.argument("dist")
-@click.option("--results", "results", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--results", "results", multiple=True, type=click.Path(path_type=Path), metavar="FILE|DIR",
               help="Result file from `interp-audit scan --format json` (repeat to merge several).")
 @click.option("--python", metavar="VERSION", help="Use the result of this Python (e.g. 3.13); default: the newest.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "shields-endpoint"]), default="svg", show_default=True,

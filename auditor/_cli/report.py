@@ -11,19 +11,20 @@ from rich.console import Console
 
 from interp_audit.model import TIERS
 from interp_audit.reports import formats
-from interp_audit.reports.json import ResultsError, load_results
+from interp_audit.reports.json import ResultsError, load_results, result_files
 from interp_audit.reports.merge import Merged, merge
 from interp_audit._cli.output import InputError, below, write_text
 from interp_audit._cli.history import default_stores, report_changes, since_option
 
 
 def load_merged(paths: Sequence[Path]) -> Merged:
-    """Read and merge result files, warning on stderr about conflicting rows."""
+    """Read and merge result files (every ``*.json`` of a directory), warning on stderr about conflicting rows."""
     try:
-        reports = load_results(paths)
+        files = result_files(paths)
+        reports = load_results(files)
     except ResultsError as exc:
         raise InputError(str(exc)) from None
-    merged = merge(reports, [str(p) for p in paths])
+    merged = merge(reports, [str(p) for p in files])
     err = Console(stderr=True, highlight=False)
     for c in merged.conflicts:
         err.print(
@@ -65,7 +66,8 @@ same interpreter, the first is shown and the conflict is reported.
                    "else the scan store).")
 def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_under: Optional[str],
             changes_since, history_stores: tuple[Path, ...]) -> None:
-    """Show the results in RESULTS (JSON files written by `interp-audit scan --format json`)."""
+    """Show the results in RESULTS (JSON files written by `interp-audit scan --format json`,
+    or directories of them)."""
     merged = load_merged(results)
     if changes_since:  # history of these distributions (auditor/_cli/history.py)
         names = [d.name for run in merged.report.interpreters for d in run.distributions]

@@ -40,7 +40,7 @@ package, and api/packages.json. It needs no network: no CDN, no fonts.
               help="Start of \"recently\" for those lists (default: 30 days before the newest run).")
 def command(results: tuple[Path, ...], out_dir: Path, base_url: Optional[str], history_stores: tuple[Path, ...],
             changes_since) -> None:
-    """Build a static website from RESULTS (files of `interp-audit scan --format json`)."""
+    """Build a static website from RESULTS (files of `interp-audit scan --format json`, or directories of them)."""
     merged = load_merged(results)
     stores = history_stores or stores_beside(results)  # history: auditor/_cli/history.py
     history = None
