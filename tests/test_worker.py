@@ -30,3 +30,13 @@ def test_a_real_probe_run_reads_back_every_event(target_python):
     assert all(r["ok"] and r["loaded"] == ["_json"] for r in results)
     assert run.unfinished_imports() == []
     assert any(e["event"] == "begin" and e["module"] == "json" for e in run.events)
+
+
+def test_top_level_loaded_lists_only_what_the_import_loaded(target_python):
+    # These are the candidates for a shutdown-crash culprit: modules every interpreter
+    # has before any import (sys, builtins, __main__, the probe's own) cannot be one.
+    run = run_probe(target_python, probe_path("runtime"),
+                    {"name": "json", "mode": "isolated", "scenario": "alone", "extensions": []}, 60)
+    loaded = next(e for e in run.events if e["event"] == "result")["top_level_loaded"]
+    assert "json" in loaded
+    assert not {"sys", "builtins", "__main__", "time", "os"} & set(loaded), loaded

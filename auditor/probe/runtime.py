@@ -18,7 +18,8 @@ EVENTS_FD, so the parent can read them back even after a crash:
   load (a crash leaves a ``begin`` without its ``end``: the culprit);
 * ``{"event": "result", "where": "main"|"sub1"|"sub2", "ok": ..., ...}``, with
   ``loaded`` (which of ``extensions`` are in sys.modules) and
-  ``top_level_loaded`` (every top-level module loaded in that interpreter);
+  ``top_level_loaded`` (the top-level names of every module that the import
+  loaded in that interpreter: the shutdown-crash culprit candidates);
 * ``{"event": "done"}`` when all steps ran (a crash after it happened at shutdown);
 * ``{"event": "unsupported", "reason": ...}`` when the mode cannot be made here.
 
@@ -60,6 +61,7 @@ def _interp_audit_probe(fd, where, name, extensions, max_text, ignore):
         _load_unlocked._interp_audit = True
         bootstrap._load_unlocked = _load_unlocked
 
+    before = set(sys.modules)
     started = time.perf_counter()
     result = {"event": "result", "where": where, "ok": True, "error": None, "chain": [], "failed_module": None}
     try:
@@ -76,7 +78,7 @@ def _interp_audit_probe(fd, where, name, extensions, max_text, ignore):
         result["failed_module"] = failed[0] if failed else None
     result["seconds"] = time.perf_counter() - started
     result["loaded"] = [m for m in extensions if m in sys.modules and m not in ignore]
-    result["top_level_loaded"] = sorted({n.split(".")[0] for n in list(sys.modules)})
+    result["top_level_loaded"] = sorted({n.split(".")[0] for n in list(sys.modules) if n not in before})
     emit(result)
 '''
 
