@@ -70,6 +70,8 @@ class RuleConfig:
 
     def suppression(self, distribution: str, code: str) -> Optional[str]:
         """The reason a finding of ``code`` is accepted for ``distribution``, or None."""
+        if not self.per_distribution_ignores:
+            return None
         for entry in self.per_distribution_ignores.get(canonicalize_name(distribution), ()):
             if _matches(entry.code, code):
                 return entry.reason

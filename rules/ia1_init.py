@@ -166,7 +166,7 @@ class NoModuleState(Rule):
         for ext in dist.extensions:
             if ext.init != "multi-phase" or ext.m_size is None or ext.m_size > 0:
                 continue
-            names = facts.state_globals(ext)
+            names = context.state_globals(ext)
             if names:
                 yield self.finding(dist.name, ext.module, m_size=ext.m_size, names=facts.name_list(names))
 

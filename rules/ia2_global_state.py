@@ -48,7 +48,7 @@ class WritableGlobals(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         for ext in dist.extensions:
-            names = facts.state_globals(ext)
+            names = context.state_globals(ext)
             if names:
                 yield self.finding(dist.name, ext.module, names=facts.name_list(names))
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Optional
 
-from interp_audit.model import SEVERITIES, DistributionResult, Finding, PythonInfo
+from interp_audit.model import SEVERITIES, DistributionResult, ExtensionInfo, Finding, PythonInfo
+from interp_audit.rules import facts
 
 #: Where a rule's facts come from: ``distribution`` (runtime behaviour of the
 #: whole distribution), ``extension`` (static evidence about one extension file;
@@ -34,6 +35,15 @@ class RuleContext:
     """What a rule may know besides the distribution: the audited interpreter."""
 
     python: Optional[PythonInfo] = None
+    #: Facts worked out once per context: (fact name, id(ext)) -> (ext, value); ext is kept so its id stays unique.
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def state_globals(self, ext: ExtensionInfo) -> list[str]:
+        """:func:`facts.state_globals` of ``ext``, computed once (several rules ask for it)."""
+        key = ("state_globals", id(ext))
+        if key not in self._derived:
+            self._derived[key] = (ext, facts.state_globals(ext))
+        return self._derived[key][1]
 
     @property
     def version(self) -> Optional[tuple[int, ...]]:
