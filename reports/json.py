@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import typing
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from interp_audit.model import MODES, SCHEMA_VERSION, ScanReport, from_dict
+from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, ScanReport, from_dict,
+                                to_dict)
 from interp_audit.reports.interface import Reporter
 from interp_audit.reports.merge import Conflict
 
@@ -31,58 +33,74 @@ class ResultsError(Exception):
     """A result file that cannot be used; ``str()`` is a one-line message naming the file."""
 
 
-@functools.lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
-
-
 _MODE_NAMES = frozenset(MODES)
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODE_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
-def _stable(value: Any) -> Any:
-    """JSON-able copy with a stable key order: dataclass field order, mode dicts in ladder order, other dicts sorted."""
-    if type(value) in _SCALARS:  # most values: checked first
-        return value
-    if hasattr(type(value), "__dataclass_fields__"):
-        return {name: _stable(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, dict):
-        if value and value.keys() <= _MODE_NAMES:
-            keys = sorted(value, key=MODES.index)
-        else:
-            keys = sorted(value, key=str)
-        return {key: _stable(value[key]) for key in keys}
-    if isinstance(value, (list, tuple)):
-        return [_stable(v) for v in value]
-    return value
+def _ordered_keys(value: dict) -> list:
+    """Mode dicts in ladder order, other dicts sorted."""
+    if value and value.keys() <= _MODE_NAMES:
+        return sorted(value, key=MODES.index)
+    return sorted(value, key=str)
 
 
-def to_json_dict(report: ScanReport) -> dict[str, Any]:
-    """``to_dict(report)`` with a stable key order (schema_version first)."""
-    data = _stable(report)
-    return {**{key: data[key] for key in _HEAD}, **{k: v for k, v in data.items() if k not in _HEAD}}
+def _free_form(value: Any) -> str:
+    """Untyped data (``dict[str, Any]``, scalars): the C encoder with sorted keys."""
+    try:
+        return _ENCODE_SORTED(value)
+    except TypeError:  # a dataclass inside free-form data
+        return _ENCODE_SORTED(to_dict(value))
 
 
-def _one_line(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+@functools.lru_cache(maxsize=None)
+def _field_writers(cls: type) -> tuple[tuple[str, str, Callable[[Any], str]], ...]:
+    """(name, ``"name": `` prefix, writer) for each field of dataclass ``cls``, in declaration order."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, _ENCODE(f.name) + ": ", _writer(hints[f.name])) for f in dataclasses.fields(cls))
+
+
+@functools.lru_cache(maxsize=None)
+def _writer(cls: Any) -> Callable[[Any], str]:
+    """A function writing a value of type ``cls`` as one line of JSON with a stable key order:
+    dataclass fields in declaration order, mode dicts in ladder order, other dicts sorted.
+    Made once per type from the type hints; untyped parts go to the C encoder whole."""
+    origin, args = typing.get_origin(cls), typing.get_args(cls)
+    if origin is typing.Union:
+        inner = _writer(next(a for a in args if a is not type(None)))
+        return lambda value: "null" if value is None else inner(value)
+    if origin is list and _writer(args[0]) is not _free_form:
+        item = _writer(args[0])
+        return lambda value: "[%s]" % ", ".join(map(item, value))
+    if origin is dict and _writer(args[1]) is not _free_form:
+        item = _writer(args[1])
+        return lambda value: "{%s}" % ", ".join("%s: %s" % (_ENCODE(k), item(value[k])) for k in _ordered_keys(value))
+    if dataclasses.is_dataclass(cls):
+        def write(value: Any) -> str:
+            if not isinstance(value, cls):
+                return _free_form(value)
+            return "{%s}" % ", ".join(prefix + item(getattr(value, name)) for name, prefix, item in _field_writers(cls))
+        return write
+    return _free_form
 
 
 def dumps(report: ScanReport) -> str:
     """The report as JSON text: the envelope indented by 2, one distribution per line.
 
     One line per distribution keeps diffs between runs readable and lets the C
-    encoder do the work (an indented dump of a large environment takes seconds).
-    Stable key order, UTF-8 kept readable, newline at the end.
+    encoder do most of the work (an indented dump of a large environment takes seconds).
+    Stable key order (``schema_version`` first), UTF-8 kept readable, newline at the end.
     """
+    envelope = sorted(_field_writers(ScanReport), key=lambda f: _HEAD.index(f[0]) if f[0] in _HEAD else len(_HEAD))
     lines = []
-    for key, value in to_json_dict(report).items():
-        if key != "interpreters":
-            lines.append("  %s: %s" % (_one_line(key), _one_line(value)))
+    for name, prefix, item in envelope:
+        if name != "interpreters":
+            lines.append("  " + prefix + item(getattr(report, name)))
             continue
         runs = []
-        for run in value:
-            fields = ["      %s: %s" % (_one_line(k), _one_line(v)) for k, v in run.items() if k != "distributions"]
-            rows = ",\n".join("        " + _one_line(d) for d in run.get("distributions", []))
+        for run in report.interpreters:
+            fields = ["      " + p + w(getattr(run, n)) for n, p, w in _field_writers(InterpreterRun) if n != "distributions"]
+            rows = ",\n".join("        " + _writer(DistributionResult)(d) for d in run.distributions)
             fields.append('      "distributions": [\n%s\n      ]' % rows if rows else '      "distributions": []')
             runs.append("    {\n%s\n    }" % ",\n".join(fields))
         lines.append('  "interpreters": [\n%s\n  ]' % ",\n".join(runs) if runs else '  "interpreters": []')
