@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from interp_audit import __version__
-from interp_audit.model import DistributionResult, InterpreterRun, ScanReport
+from interp_audit.model import DistributionResult, InterpreterRun, PythonInfo, ScanReport
 from interp_audit.rules import registry
 from interp_audit.rules.config import RuleConfig
 from interp_audit.smoke_config import SnippetTable, snippets_for
@@ -75,10 +75,11 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
     if progress:
         progress("total", len(items))
     results: dict[str, DistributionResult] = {}
+    keys: dict[str, str] = {}
     pending: list[tuple[AuditItem, str]] = []
     stored: list[tuple[str, DistributionResult]] = []
     for item in items:
-        key = cache_key(target.executable, python.version, item, options)
+        key = keys[item.name] = cache_key(target.executable, python.version, item, options)
         cached = store.get(key)
         if cached is not None:
             results[item.name] = cached
@@ -94,9 +95,22 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
     ordered = [results[item.name] for item in items]
     if options.stdlib:
         ordered = [r for r in ordered if r.tier != "broken"]
-    for result in ordered:
-        result.findings = registry.evaluate(result, options.rules, python)
+    _judge_by_rules(ordered, keys, options, python, store)
     return InterpreterRun(python=python, distributions=ordered, scope=source.scope)
+
+
+def _judge_by_rules(results: list[DistributionResult], keys: dict[str, str], options: ScanOptions,
+                    python: PythonInfo, store: ResultStore) -> None:
+    """Set each result's findings: stored ones while the rules configuration is unchanged, else from the rules."""
+    rules = hashlib.sha256(repr((__version__, python.version, options.rules)).encode()).hexdigest()
+    new = []
+    for result in results:
+        found = store.get_findings(keys[result.name], rules)
+        if found is None:
+            found = registry.evaluate(result, options.rules, python)
+            new.append((keys[result.name], found))
+        result.findings = found
+    store.put_findings(rules, new)
 
 
 def _audit_pending(pending: list[tuple[AuditItem, str]], target: Target, source: AuditSource, options: ScanOptions,

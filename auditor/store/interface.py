@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Iterable, Optional
 
-from interp_audit.model import DistributionResult, PythonInfo
+from interp_audit.model import DistributionResult, Finding, PythonInfo
 
 
 class ResultStore(abc.ABC):
@@ -19,6 +19,14 @@ class ResultStore(abc.ABC):
     @abc.abstractmethod
     def put(self, key: str, python: PythonInfo, result: DistributionResult) -> None:
         """Store ``result`` under ``key`` (committed at once, so a killed scan keeps it)."""
+
+    @abc.abstractmethod
+    def get_findings(self, key: str, rules: str) -> Optional[list[Finding]]:
+        """The findings the rules configuration ``rules`` (a digest) gave for the result under ``key``, or None."""
+
+    @abc.abstractmethod
+    def put_findings(self, rules: str, findings: Iterable[tuple[str, list[Finding]]]) -> None:
+        """Keep each result key's findings under the rules digest ``rules`` (one transaction)."""
 
     @abc.abstractmethod
     def get_inventory(self, python: str, scope: str, fingerprint: str) -> Optional[dict]:

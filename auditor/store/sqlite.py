@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from interp_audit.model import DistributionResult, PythonInfo, from_dict, to_dict
+from interp_audit.model import DistributionResult, Finding, PythonInfo, from_dict, to_dict
 from interp_audit.store.interface import ResultStore
 
 SCHEMA = """
@@ -20,6 +20,12 @@ CREATE TABLE IF NOT EXISTS results (
     version TEXT NOT NULL,
     created TEXT NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS findings (
+    key TEXT NOT NULL REFERENCES results(key),
+    rules TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (key, rules)
 );
 CREATE TABLE IF NOT EXISTS inventories (
     python_executable TEXT NOT NULL,
@@ -106,6 +112,15 @@ class SQLiteStore(ResultStore):
                 (key, python.version, python.executable, result.name, result.version, _now(),
                  json.dumps(to_dict(result))),
             )
+
+    def get_findings(self, key: str, rules: str) -> Optional[list[Finding]]:
+        row = self._db.execute("SELECT data FROM findings WHERE key = ? AND rules = ?", (key, rules)).fetchone()
+        return from_dict(list[Finding], json.loads(row[0])) if row else None
+
+    def put_findings(self, rules: str, findings: Iterable[tuple[str, list[Finding]]]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO findings VALUES (?, ?, ?)",
+                                 [(key, rules, json.dumps(to_dict(found))) for key, found in findings])
 
     def get_inventory(self, python: str, scope: str, fingerprint: str) -> Optional[dict]:
         row = self._db.execute(

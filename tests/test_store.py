@@ -1,0 +1,56 @@
+"""The result store: a re-scan of an unchanged environment takes results *and*
+findings from it; findings are worked out again only when the rules configuration changes.
+
+A real venv of every target interpreter with one compiled fixture, a real
+SQLite store.  To see whether the rules ran, the tests replace the rule
+evaluation with a function that fails: stored findings never call it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import fixturelib
+from interp_audit.model import to_dict
+from interp_audit.rules import registry
+from interp_audit.rules.config import RuleConfig
+from interp_audit.scan import ScanOptions, scan_target
+from interp_audit.store.sqlite import SQLiteStore
+from interp_audit.target import resolve
+
+
+@pytest.fixture
+def single_phase_env(target_python, tmp_path):
+    """A venv with the single-phase fixture (it has findings: IA101 and more)."""
+    python = fixturelib.make_venv(target_python, tmp_path / "venv")
+    spec = fixturelib.corpus_spec("ia-fixture-single")
+    fixturelib.install_wheels(python, [fixturelib.build_wheel(target_python, spec, tmp_path / "wheels")])
+    return resolve(str(python))
+
+
+def _rules_must_not_run(*args, **kwargs):
+    raise AssertionError("the rules ran")
+
+
+def _findings(run) -> list[dict]:
+    return [to_dict(f) for d in run.distributions for f in d.findings]
+
+
+def test_a_rescan_takes_findings_from_the_store_until_the_rules_change(single_phase_env, tmp_path, monkeypatch):
+    options = ScanOptions(names=["ia-fixture-single"], smoke=False, timeout=30, rules=RuleConfig())
+    first = scan_target(single_phase_env, options, SQLiteStore(tmp_path / "store.sqlite3"))
+    assert "IA101" in {f["code"] for f in _findings(first)}
+
+    with monkeypatch.context() as patch:
+        patch.setattr(registry, "evaluate", _rules_must_not_run)
+        again = scan_target(single_phase_env, options, SQLiteStore(tmp_path / "store.sqlite3"))
+    assert _findings(again) == _findings(first)
+
+    ignoring = ScanOptions(names=["ia-fixture-single"], smoke=False, timeout=30, rules=RuleConfig(ignore=("IA101",)))
+    with monkeypatch.context() as patch:
+        patch.setattr(registry, "evaluate", _rules_must_not_run)
+        with pytest.raises(AssertionError, match="the rules ran"):
+            scan_target(single_phase_env, ignoring, SQLiteStore(tmp_path / "store.sqlite3"))
+    changed = scan_target(single_phase_env, ignoring, SQLiteStore(tmp_path / "store.sqlite3"))
+    assert "IA101" not in {f["code"] for f in _findings(changed)}
+    assert _findings(changed) == [f for f in _findings(first) if f["code"] != "IA101"]
