@@ -104,17 +104,25 @@ class History:
 
     @classmethod
     def load(cls, stores: Sequence[Path]) -> "History":
-        """Read every store (missing files are an error, not an empty history)."""
-        seen: set[Entry] = set()
+        """Read every store once (missing files are an error, not an empty history).
+
+        Two runs that saw the same thing in the same second are two entries: only
+        a store named twice (or reached by two paths) is read once.
+        """
+        entries: list[Entry] = []
+        read: set[Path] = set()
         for path in stores:
             if not Path(path).is_file():
                 raise HistoryError(f"{path}: no result store there")
+            if Path(path).resolve() in read:
+                continue
+            read.add(Path(path).resolve())
             store = SQLiteStore(path)
             try:
-                seen.update(_entries(store))
+                entries += _entries(store)
             finally:
                 store.close()
-        return cls(sorted(seen, key=lambda e: (parse_date(e.date), e.python, normalize(e.distribution))))
+        return cls(sorted(entries, key=lambda e: (parse_date(e.date), e.python, normalize(e.distribution))))
 
     def names(self) -> list[str]:
         """Every distribution with a history, in the first spelling seen."""

@@ -167,6 +167,25 @@ def test_every_scan_run_is_recorded(tmp_path):
     assert [(e["version"], e["tier"]) for e in entries] == [("2.0", "own-gil")] * 2
 
 
+def test_a_store_named_twice_is_read_once_and_runs_in_one_second_are_kept(tmp_path):
+    from interp_audit.model import DistributionResult, PythonInfo
+    from interp_audit.store.sqlite import SQLiteStore
+
+    path = tmp_path / "results.sqlite3"
+    store = SQLiteStore(path)
+    python = PythonInfo(version="3.13.0", implementation="cpython", executable="python3.13")
+    result = DistributionResult(name="demo", version="1.0", tier="own-gil")
+    store.put("key", python, result)
+    for _ in range(2):  # two runs that start in the same second
+        run_id = store.begin_run(python, "environment", "0.1.0")
+        store.record(run_id, [("key", result)])
+        store.finish_run(run_id)
+    store.close()
+    (tmp_path / "link.sqlite3").symlink_to(path)
+    history = History.load([path, path, tmp_path / "link.sqlite3"])
+    assert [(e.distribution, e.tier) for e in history.entries] == [("demo", "own-gil")] * 2
+
+
 def entry(date: str, tier, version="1.0", python="3.13.0", tool="0.1.0", name="demo") -> Entry:
     return Entry(date=date, python=python, tool_version=tool, distribution=name, version=version, tier=tier)
 
