@@ -54,3 +54,15 @@ def test_a_rescan_takes_findings_from_the_store_until_the_rules_change(single_ph
     changed = scan_target(single_phase_env, ignoring, SQLiteStore(tmp_path / "store.sqlite3"))
     assert "IA101" not in {f["code"] for f in _findings(changed)}
     assert _findings(changed) == [f for f in _findings(first) if f["code"] != "IA101"]
+
+
+def test_replacing_a_result_drops_the_findings_made_from_it(tmp_path):
+    from interp_audit.model import DistributionResult, Finding, PythonInfo
+
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    python = PythonInfo(version="3.13.0", implementation="cpython", executable="python3.13")
+    store.put("key", python, DistributionResult(name="demo", version="1.0", tier="legacy-only"))
+    store.put_findings("rules", [("key", [Finding(code="IA101", severity="high", message="m", distribution="demo")])])
+    assert [f.code for f in store.get_findings("key", "rules")] == ["IA101"]
+    store.put("key", python, DistributionResult(name="demo", version="1.0", tier="own-gil"))
+    assert store.get_findings("key", "rules") is None

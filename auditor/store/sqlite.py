@@ -112,6 +112,7 @@ class SQLiteStore(ResultStore):
                 (key, python.version, python.executable, result.name, result.version, _now(),
                  json.dumps(to_dict(result))),
             )
+            self._db.execute("DELETE FROM findings WHERE key = ?", (key,))  # they judged the result replaced
 
     def get_findings(self, key: str, rules: str) -> Optional[list[Finding]]:
         row = self._db.execute("SELECT data FROM findings WHERE key = ? AND rules = ?", (key, rules)).fetchone()
