@@ -14,7 +14,7 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Matrix, Row, build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import HEADINGS, check_status, cost_text, details, mode_of, overall
-from interp_audit.reports.status import blocked_chain, mode_status
+from interp_audit.reports.status import NO_VERDICT, blocked_chain, mode_status
 
 SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "💥", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared GIL", "legacy": "legacy", "main": "main"}
@@ -37,7 +37,7 @@ def escape(text: object) -> str:
 
 def _tier_cell(tier: str | None) -> str:
     if tier is None:
-        return "?"
+        return NO_VERDICT
     return f"{TIER_MARKS.get(tier, '')} {tier}".strip()
 
 
@@ -125,7 +125,7 @@ def render_markdown(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> s
         counts = matrix.tier_counts(column)
         parts = [f"{TIER_MARKS[t]} {t}: {counts[t]}" for t in TIERS if counts[t]]
         if counts[None]:
-            parts.append(f"no verdict: {counts[None]}")
+            parts.append(f"{NO_VERDICT}: {counts[None]}")
         lines.append(f"- **Python {escape(column.label)}**: " + " · ".join(parts))
     lines.append("")
     lines += _matrix_table(matrix)

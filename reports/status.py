@@ -6,6 +6,9 @@ from typing import Optional
 
 from interp_audit.model import DistributionResult, ModeResult
 
+#: What every format writes for a result with no tier (a survey's install failure, nothing importable).
+NO_VERDICT = "no verdict"
+
 #: Every value of :func:`mode_status`.
 STATUSES = ("ok", "fail", "crash", "inferred-ok", "inferred-fail", "not-run")
 

@@ -25,7 +25,7 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Matrix, build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import HEADINGS, INFORMATIONAL, check_status
-from interp_audit.reports.status import mode_status
+from interp_audit.reports.status import NO_VERDICT, mode_status
 
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared", "legacy": "legacy", "main": "main"}
 
@@ -116,7 +116,7 @@ def _table(matrix: Matrix, fancy: bool) -> Table:
                     cells.append(Text(symbol, style=style))
                 else:
                     cells.append(Text(PLAIN[status]))
-            tier = (result.tier or "?") if result is not None else "-"
+            tier = (result.tier or NO_VERDICT) if result is not None else "-"
             text = Text(tier, style=TIER_STYLES.get(tier, "dim") if fancy else "")
             if column.key in row.conflicted:
                 text.append(" (conflict)", style="yellow" if fancy else "")

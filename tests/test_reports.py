@@ -733,6 +733,18 @@ def test_cli_report_formats(tmp_path):
     assert junit.exit_code == 0 and ElementTree.parse(out).getroot().get("tests") == "16"
 
 
+def test_a_result_without_a_tier_says_no_verdict_in_the_table_and_markdown(tmp_path):
+    report = sample_report(("3.13.0",))
+    report.interpreters[0].distributions.append(DistributionResult(
+        name="unjudged", version="", problems=["install failed: no matching distribution"]))
+    results = tmp_path / "results.json"
+    results.write_text(json_report.dumps(report), encoding="utf-8")
+    table = CliRunner().invoke(main, ["report", str(results)])
+    assert table.exit_code == 0 and _row(table.output, "unjudged")[6] == "no verdict"
+    markdown = CliRunner().invoke(main, ["report", str(results), "--format", "markdown"])
+    assert next(line for line in markdown.output.splitlines() if "unjudged" in line).count("| no verdict |") == 1
+
+
 def test_cli_report_merges_and_warns_about_conflicts(tmp_path):
     runner = CliRunner()
     a = _results(tmp_path, ("3.13.0",), "a.json")
