@@ -114,9 +114,10 @@ class History:
         for path in stores:
             if not Path(path).is_file():
                 raise HistoryError(f"{path}: no result store there")
-            if Path(path).resolve() in read:
+            real = Path(path).resolve()
+            if real in read:
                 continue
-            read.add(Path(path).resolve())
+            read.add(real)
             store = SQLiteStore(path)
             try:
                 entries += _entries(store)

@@ -90,7 +90,7 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
             pending.append((item, key))
     store.record(run_id, stored)
     if pending:
-        _audit_pending(pending, target, source, options, store, run_id, results, progress)
+        _audit_pending(pending, target, source, python, options, store, run_id, results, progress)
     store.finish_run(run_id)
     ordered = [results[item.name] for item in items]
     if options.stdlib:
@@ -113,8 +113,8 @@ def _judge_by_rules(results: list[DistributionResult], keys: dict[str, str], opt
     store.put_findings(rules, new)
 
 
-def _audit_pending(pending: list[tuple[AuditItem, str]], target: Target, source: AuditSource, options: ScanOptions,
-                   store: ResultStore, run_id: int, results: dict[str, DistributionResult],
+def _audit_pending(pending: list[tuple[AuditItem, str]], target: Target, source: AuditSource, python: PythonInfo,
+                   options: ScanOptions, store: ResultStore, run_id: int, results: dict[str, DistributionResult],
                    progress: Optional[ProgressCallback]) -> None:
     """Audit what the store did not have, ``options.jobs`` at a time, storing each result when it is done.
 
@@ -124,7 +124,6 @@ def _audit_pending(pending: list[tuple[AuditItem, str]], target: Target, source:
     from interp_audit.audit import audit_item
     from interp_audit.runtime.ladder import Ladder
 
-    python = source.python()
     ladder = Ladder(target.executable, options.timeout, source.stdlib_names())
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         futures = {pool.submit(audit_item, item, source, ladder, options): (item, key) for item, key in pending}

@@ -69,11 +69,12 @@ def _writer(cls: Any) -> Callable[[Any], str]:
     if origin is typing.Union:
         inner = _writer(next(a for a in args if a is not type(None)))
         return lambda value: "null" if value is None else inner(value)
-    if origin is list and _writer(args[0]) is not _free_form:
-        item = _writer(args[0])
-        return lambda value: "[%s]" % ", ".join(map(item, value))
-    if origin is dict and _writer(args[1]) is not _free_form:
-        item = _writer(args[1])
+    if origin in (list, dict):
+        item = _writer(args[-1])  # the items' (or values') type
+        if item is _free_form:
+            return _free_form
+        if origin is list:
+            return lambda value: "[%s]" % ", ".join(map(item, value))
         return lambda value: "{%s}" % ", ".join("%s: %s" % (_ENCODE(k), item(value[k])) for k in _ordered_keys(value))
     if dataclasses.is_dataclass(cls):
         def write(value: Any) -> str:
