@@ -91,10 +91,60 @@ def _looks_like_path(spec: str) -> bool:
     return os.sep in spec or "/" in spec or Path(spec).exists()
 
 
-def _discovered(spec: Optional[str] = None) -> list:
-    import findpython
+def _path_dirs() -> list[Path]:
+    """The PATH directories worth searching, each once (``/bin`` is often ``/usr/bin``), without
+    version-manager shim directories: every shim is a script that findpython would have to run
+    to learn its version (about 0.1 s each), and the pyenv and asdf providers list the same
+    interpreters directly."""
+    dirs = {}
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry and Path(entry).name != "shims":
+            dirs.setdefault(os.path.realpath(entry), Path(entry))
+    return list(dirs.values())
 
-    found = findpython.find_all(spec) if spec else findpython.find_all()
+
+def _is_alias(executable: Path) -> bool:
+    """A link to another interpreter in its own directory (``python3 -> python3.13``).
+
+    A venv's ``python`` links elsewhere and is kept: its location selects the venv.
+    """
+    if not executable.is_symlink():
+        return False
+    return Path(os.path.realpath(executable)).parent == Path(os.path.realpath(executable.parent))
+
+
+def _finder():
+    """findpython's finder over every provider, PATH searched as :func:`_path_dirs` says, aliases
+    left out: findpython runs every candidate (three times) to learn its version and kind."""
+    from findpython import Finder
+    from findpython.providers import ALL_PROVIDERS, BaseProvider, PathProvider
+
+    class WithoutAliases(BaseProvider):
+        def __init__(self, inner: BaseProvider) -> None:
+            self.inner = inner
+
+        @classmethod
+        def create(cls) -> None:
+            return None
+
+        def find_pythons(self):
+            return (python for python in self.inner.find_pythons() if not _is_alias(python.executable))
+
+    finder = Finder(selected_providers=[])
+    providers = [PathProvider(_path_dirs())]
+    providers += [cls.create() for name, cls in ALL_PROVIDERS.items() if name != PathProvider.name()]
+    for provider in providers:
+        if provider is not None:
+            finder.add_provider(WithoutAliases(provider))
+    return finder
+
+
+def _discovered(spec: Optional[str] = None) -> list:
+    """CPython interpreters matching ``spec`` (default: any >= 3.12), best first."""
+    finder = _finder()
+    found = finder.find_all(spec) if spec else finder.find_all()
+    if not spec:  # before asking each one for its implementation, which runs it again
+        found = [p for p in found if tuple(p.version.release[:2]) >= MINIMUM]
     return [p for p in found if p.implementation.lower() == "cpython"]
 
 
@@ -115,7 +165,7 @@ def _default() -> Target:
     running = sys.version_info[:3]
     if sys.implementation.name == "cpython" and running >= MINIMUM:
         return validate(sys.executable, "the running interpreter is CPython >= 3.12")
-    newest = [p for p in _discovered() if tuple(p.version.release[:2]) >= MINIMUM]
+    newest = _discovered()
     if not newest:
         raise TargetError(
             f"the running interpreter is Python {'.'.join(map(str, running))} and no CPython >= 3.12 was found; "

@@ -300,6 +300,23 @@ def test_version_spec_is_resolved_by_discovery(target_python):
     assert f"--python {version} resolved to" in target.chosen_because
 
 
+def test_discovery_runs_no_shim_and_keeps_a_venv_on_path(target_python, tmp_path, monkeypatch):
+    version = fixturelib.python_info(target_python)["label"].replace("py", "")
+    shims = tmp_path / "shims"  # like pyenv's: a script per name that dispatches to the real interpreter
+    shims.mkdir()
+    ran = tmp_path / "shim-ran"
+    shim = shims / f"python{version}"
+    shim.write_text(f"#!/bin/sh\ntouch {ran}\nexec {target_python} \"$@\"\n")
+    shim.chmod(0o755)
+    venv_python = fixturelib.make_venv(target_python, tmp_path / "venv")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(shims), str(venv_python.parent), os.environ["PATH"]]))
+    target = resolve(version)
+    assert target.version[:2] == tuple(int(p) for p in version.split("."))
+    assert not ran.exists(), "a shim was run"
+    from interp_audit.target import _discovered
+    assert str(venv_python) in {str(p.executable) for p in _discovered(version)}, "the venv's python was lost"
+
+
 def test_unknown_distribution_name_is_exit_2(corpus_env):
     done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "no-such-dist-xyz")
     assert done.returncode == 2
