@@ -63,7 +63,7 @@ class Matrix:
     columns: list[Column]
     rows: list[Row]
     conflicts: list[Conflict] = field(default_factory=list)
-    #: Smoke-check columns of every column group (order of ``runtime.smoke.CHECKS``); empty when no row has smoke data.
+    #: Smoke-check columns of every column group (order of ``model.SMOKE_CHECKS``); empty when no row has smoke data.
     checks: list[str] = field(default_factory=list)
 
     def tier_counts(self, column: Column) -> dict[Optional[str], int]:

@@ -7,10 +7,9 @@ one entry per check (``generic``, ``snippets``, ``parallel``, ``reimport``,
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Optional
 
-from interp_audit.model import DistributionResult, Finding
+from interp_audit.model import REFUSAL, DistributionResult, Finding
 from interp_audit.rules import facts, references as ref
 from interp_audit.rules.interface import Rule, RuleContext
 
@@ -26,7 +25,6 @@ MODE_WORDS = {
 CRASH_AS_SMOKE_FAILURE = ("static_types", "cross_interpreter", "cost")
 
 #: CPython's refusal of a module that does not support sub-interpreters.
-REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
 
 #: IA315 fires when one extra interpreter costs at least this much for the package alone.
 HEAVY_IMPORT_KIB = 32 * 1024

@@ -327,6 +327,26 @@ CORPUS: list[DistSpec] = [
         summary="Pure Python using a plain shared library through ctypes.",
     ),
     DistSpec(
+        "ia-fixture-lazy", "1.0",
+        python_files={"ia_lazy/__init__.py": '"""Loads nothing: the extension sits behind ia_lazy.engine."""\n',
+                      "ia_lazy/engine.py": "from ia_lazy import _core\n",
+                      "ia_lazy/util.py": "def helper():\n    return 1\n"},
+        extensions={"ia_lazy._core": _ext("ia_lazy__core")},
+        summary="Top-level import loads nothing; a public submodule loads a one-per-process extension.",
+    ),
+    DistSpec(
+        "ia-fixture-extra-name", "1.0",
+        python_files={"ia_extra/__init__.py": "def answer():\n    return 42\n",
+                      "ia_extra_plugin.py": "import ia_fixture_not_installed  # an optional dependency\n"},
+        summary="A second top-level name that needs an optional dependency which is not installed.",
+    ),
+    DistSpec(
+        "ia-fixture-stdlib-user", "1.0",
+        python_files={"ia_stdlib_user/__init__.py": "import datetime, hashlib\nfrom ia_stdlib_user._ext import twice\n"},
+        extensions={"ia_stdlib_user._ext": _ext("ia_stdlib_user__ext")},
+        summary="A clean extension in a package that imports datetime and hashlib.",
+    ),
+    DistSpec(
         "ia-fixture-pure", "1.0",
         python_files={"ia_pure/__init__.py": '"""Pure Python."""\n\n\ndef double(n):\n    return n * 2\n'},
         summary="Pure Python.",
@@ -391,7 +411,8 @@ MAIN_ONLY = (False, False, False, True)
 #: * ``behaviour`` -- what goes wrong when the module is *used* across
 #:   interpreters: ``concurrent-crash``, ``shared-type``, ``shared-c-state``,
 #:   ``stale-after-destroy``;
-#: * ``native_libraries`` -- shared-library path in site-packages -> init kind.
+#: * ``native_libraries`` -- shared-library path in site-packages -> init kind;
+#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier.
 EXPECTED: dict[str, dict] = {
     "ia-fixture-single": _facts(
         "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
@@ -430,9 +451,20 @@ EXPECTED: dict[str, dict] = {
         blocked_by=[{"module": "ia_single", "distribution": "ia-fixture-single"}],
     ),
     "ia-fixture-degraded": _facts(
-        "legacy-only", LEGACY_ONLY, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
-        flags=["degraded"], degraded_modules=["ia_degraded._speedups"],
-        degraded_in=["isolated", "shared-gil"],
+        "own-gil", OWN_GIL, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
+        flags=["degraded"], degraded_modules=["ia_degraded._speedups"], degraded_in=["isolated", "shared-gil"],
+    ),
+    "ia-fixture-lazy": _facts(
+        "main-only", MAIN_ONLY, {"ia_lazy._core": "multi-phase"}, {"ia_lazy._core": "per-interpreter-gil"},
+        flags=["one-per-process"], one_per_process=["ia_lazy._core"], static={"mutable-global": ["first_interpreter"]},
+        alone={"isolated": True, "shared-gil": True, "legacy": True}, culprit="ia_lazy._core",
+        module_tiers={"ia_lazy": "own-gil", "ia_lazy.engine": "main-only"},
+    ),
+    "ia-fixture-extra-name": _facts(
+        "own-gil", OWN_GIL, module_tiers={"ia_extra": "own-gil", "ia_extra_plugin": "broken"},
+    ),
+    "ia-fixture-stdlib-user": _facts(
+        "own-gil", OWN_GIL, {"ia_stdlib_user._ext": "multi-phase"}, {"ia_stdlib_user._ext": "per-interpreter-gil"},
     ),
     "ia-fixture-pure": _facts("own-gil", OWN_GIL),
     # Static evidence (the runtime ladder cannot see these problems at import time).

@@ -105,11 +105,66 @@ def test_blocked_by_maps_the_refusing_module_to_its_distribution(corpus_scan):
     assert dists["ia-fixture-single"]["blocked_by"] == []
 
 
-def test_degraded_names_the_missing_accelerator(corpus_scan):
+def test_a_working_fallback_passes_the_rung_and_is_flagged_degraded(corpus_scan):
     _, dists, _ = corpus_scan
     degraded = dists["ia-fixture-degraded"]
+    assert (degraded["tier"], degraded["flags"]) == ("own-gil", ["degraded"])
     assert degraded["degraded_modules"] == ["ia_degraded._speedups"]
-    assert "silent pure-Python fallback" in degraded["modes"]["isolated"]["error"]
+    assert degraded["degraded_in"] == {"ia_degraded._speedups": ["isolated"]}
+    isolated = degraded["modes"]["isolated"]
+    assert isolated["ok"] and isolated["error"] is None
+    assert isolated["alone"]["missing_extensions"] == ["ia_degraded._speedups"]
+    # a failed import is not a fallback: the refused extension is not listed as degraded
+    assert dists["ia-fixture-single"]["degraded_modules"] == []
+
+
+def test_each_module_gets_its_own_tier(corpus_env, corpus_scan):
+    _, dists, _ = corpus_scan
+    for name, facts in corpus_env.expected.items():
+        if "module_tiers" in facts:
+            got = {m["name"]: m["tier"] for m in dists[name]["modules"] if not m["excluded"]}
+            assert got == facts["module_tiers"], name
+
+
+def test_a_public_submodule_that_refuses_a_second_interpreter_makes_the_package_main_only(corpus_scan):
+    _, dists, _ = corpus_scan
+    lazy = dists["ia-fixture-lazy"]
+    assert (lazy["tier"], lazy["flags"]) == ("main-only", ["one-per-process"])
+    engine = next(m for m in lazy["modules"] if m["name"] == "ia_lazy.engine")
+    assert engine["kind"] == "submodule" and engine["tier"] == "main-only"
+    assert "more than once per process" in engine["error"]
+    assert engine["modes"]["isolated"]["alone"]["ok"] and not engine["modes"]["isolated"]["beside_main"]["ok"]
+    assert [e["module"] for e in lazy["one_per_process"]][:1] == ["ia_lazy._core"]
+    top = next(m for m in lazy["modules"] if m["name"] == "ia_lazy")
+    assert top["kind"] == "top-level" and top["tier"] == "own-gil"
+
+
+def test_an_ignored_module_is_excluded_and_noted(corpus_env, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.interp-audit]\nignore-modules = ["ia_lazy.engine"]\n')
+    out = tmp_path / "r.json"
+    done = subprocess.run([sys.executable, "-m", "interp_audit", "scan", "--python", str(corpus_env.python),
+                           "--no-cache", "--no-smoke", "--format", "json", "-o", str(out), "ia-fixture-lazy"],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    lazy = json.loads(out.read_text())["interpreters"][0]["distributions"][0]
+    assert (lazy["tier"], lazy["flags"]) == ("own-gil", [])
+    assert lazy["excluded_modules"] == ["ia_lazy.engine"]
+    assert any("ia_lazy.engine is excluded" in note for note in lazy["notes"])
+    # the command-line option does the same, and a bad name is a one-line usage error
+    done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--no-smoke", "--format", "json",
+                   "--ignore-module", "ia_lazy.engine", "ia-fixture-lazy")
+    assert done.returncode == 0 and json.loads(done.stdout)["interpreters"][0]["distributions"][0]["tier"] == "own-gil"
+    done = run_cli("scan", "--python", str(corpus_env.python), "--ignore-module", "not a module", "ia-fixture-lazy")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "not a dotted module name" in done.stderr
+
+
+def test_a_top_level_name_failing_in_main_does_not_make_the_package_broken(corpus_scan):
+    _, dists, _ = corpus_scan
+    extra = dists["ia-fixture-extra-name"]
+    assert extra["tier"] == "own-gil"
+    plugin = next(m for m in extra["modules"] if m["name"] == "ia_extra_plugin")
+    assert plugin["tier"] == "broken" and "ia_fixture_not_installed" in plugin["error"]
+    assert any(note.startswith("ia_extra_plugin fails in the main interpreter too") for note in extra["notes"])
 
 
 def test_json_output_validates_against_the_schema(corpus_scan):
@@ -146,7 +201,7 @@ def test_static_only_predicts_without_importing(corpus_env, tmp_path):
     assert any("--static-only" in note for note in dists["ia-fixture-clean"]["notes"])
 
 
-def test_failing_smoke_costs_the_own_gil_tier(corpus_env, tmp_path):
+def test_a_smoke_check_failing_in_isolated_runs_again_one_rung_down(corpus_env, tmp_path):
     out = tmp_path / "smoke.json"
     done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--timeout", "20",
                    "--format", "json", "-o", str(out), "ia-fixture-leaktype", "ia-fixture-clean")
@@ -155,6 +210,8 @@ def test_failing_smoke_costs_the_own_gil_tier(corpus_env, tmp_path):
     assert dists["ia-fixture-clean"]["tier"] == "own-gil" and dists["ia-fixture-clean"]["smoke"]["ok"]
     leak = dists["ia-fixture-leaktype"]
     assert leak["tier"] == "shared-gil" and "smoke-failed" in leak["flags"]
+    # the check ran in shared-GIL interpreters too before the tier was given; its rungs are recorded
+    assert leak["smoke"]["rungs"] == {"static_types": {"isolated": "failed", "shared-gil": "skipped"}}
     assert "IA313" in {f["code"] for f in leak["findings"]}
 
 
