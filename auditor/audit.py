@@ -90,11 +90,12 @@ def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptio
     rungs: dict[str, dict[str, str]] = {}
     controls: list[Control] = []
     while True:
-        for check in checks.get("failed_checks", []):
+        for check in ran:
             if checks[check]["status"] == "crashed":
                 crash = checks[check].get("crash") or {}
                 suspect = crash.get("culprit") if crash.get("culprit_is_stdlib") else None
                 controls.append(ladder.control(check, mode, stdlib, suspect))
+        for check in checks.get("failed_checks", []):
             rungs.setdefault(check, {})
         for check in rungs:
             if check in ran:

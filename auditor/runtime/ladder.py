@@ -37,6 +37,7 @@ MAX_SHUTDOWN_CANDIDATES = 120
 #: happens in most runs, not all).
 CONTROL_RUNS = 5
 WALK_RETRIES = 3
+MAX_REPRODUCTION_TRIES = 6
 
 
 @dataclass
@@ -194,17 +195,24 @@ class Ladder:
         return [m for m in main.get("top_level_loaded", ()) if m in self.stdlib_names]
 
     def control(self, kind: str, mode: str, imports: list[str], suspect: Optional[str] = None) -> Control:
-        """Re-run scenario or smoke check ``kind`` importing only the standard-library modules ``imports``,
-        up to :data:`CONTROL_RUNS` times.  When it crashes, a smaller reproduction is
-        tried: ``suspect`` (a standard-library module named by the crash) alone."""
+        """Re-run scenario or smoke check ``kind`` importing only the standard-library modules
+        ``imports``, up to :data:`CONTROL_RUNS` times.  When it crashes, a smaller
+        reproduction is looked for: one module alone, trying first ``suspect`` (named
+        by the crash), then the C accelerators (``_``-prefixed) among ``imports``."""
         control = self._control_once(kind, mode, sorted(imports))
-        if control.crashed:
-            for module in (suspect, control.crash.culprit if control.crash else None):
-                top = (module or "").split(".")[0]
-                if top in self.stdlib_names and [top] != control.imports:
-                    smaller = self._control_once(kind, mode, [top])
-                    if smaller.crashed:
-                        return smaller
+        if not control.crashed:
+            return control
+        named = [suspect, control.crash.culprit if control.crash else None]
+        candidates = [(m or "").split(".")[0] for m in named] + [m for m in control.imports if m.startswith("_")]
+        tried: list[str] = []
+        for top in candidates:
+            if top in self.stdlib_names and top not in tried and [top] != control.imports:
+                tried.append(top)
+                smaller = self._control_once(kind, mode, [top])
+                if smaller.crashed:
+                    return smaller
+                if len(tried) == MAX_REPRODUCTION_TRIES:
+                    break
         return control
 
     def _control_once(self, kind: str, mode: str, imports: list[str]) -> Control:
@@ -226,7 +234,8 @@ class Ladder:
             return _scenario(run, wanted, None, self.stdlib_names, lambda loaded: None).crash
         from interp_audit.runtime.smoke import run_smoke
 
-        check = run_smoke(self.python, "control", imports, [], mode, (), checks=[kind], timeout=self.timeout,
+        # The standard-library modules stand in for the distribution's extensions too (static_types imports those).
+        check = run_smoke(self.python, "control", imports, imports, mode, (), checks=[kind], timeout=self.timeout,
                           stdlib_names=self.stdlib_names)[kind]
         return from_dict(Crash, check["crash"]) if check.get("status") == "crashed" else None
 
