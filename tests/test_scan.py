@@ -144,6 +144,13 @@ def test_static_only_predicts_without_importing(corpus_env, tmp_path):
     assert dists["ia-fixture-hang"]["modes"] == {} and dists["ia-fixture-hang"]["static_only"]
     assert all(e["method"].get("init") == "symbols" for d in dists.values() for e in d["extensions"])
     assert any("--static-only" in note for note in dists["ia-fixture-clean"]["notes"])
+    # The declared slots are read from the files: the tiers they allow, no default assumed.
+    assert dists["ia-fixture-clean"]["tier"] == "own-gil"
+    assert dists["ia-fixture-multi-supported"]["tier"] == "shared-gil"
+    for name in ("ia-fixture-clean", "ia-fixture-multi-supported"):
+        [ext] = dists[name]["extensions"]
+        assert ext["method"]["multiple_interpreters"] == "moduledef", ext["method"]
+        assert not any("assumed" in note for note in dists[name]["notes"])
 
 
 def test_failing_smoke_costs_the_own_gil_tier(corpus_env, tmp_path):
