@@ -18,13 +18,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from interp_audit.static.interface import INIT_PREFIXES, BinaryFacts, BinaryReader, DataObject
 from interp_audit.static.moduledef import Image, find_module_defs, tail_call_argument
+from interp_audit.static.strings import find_strings
 
-#: Most bytes of read-only data searched for anchors, per section.
-RODATA_SCAN_LIMIT = 32 * 1024 * 1024
-#: Most strings kept per anchor.
-MAX_HITS_PER_ANCHOR = 4
-#: Most characters kept on each side of an anchor hit.
-STRING_CONTEXT = 120
 
 _MACHINES = {
     "EM_X86_64": "x86_64",
@@ -122,21 +117,6 @@ def _cstring(table: bytes, offset: int) -> str:
     return table[offset:end].decode("utf-8", "replace")
 
 
-def _printable_run(view: mmap.mmap, start: int, end: int, hit: int, length: int) -> str:
-    """The printable text around a hit, cut at NUL or control bytes."""
-    lo = max(start, hit - STRING_CONTEXT)
-    hi = min(end, hit + length + STRING_CONTEXT)
-    chunk = view[lo:hi]
-    pos = hit - lo
-    left = pos
-    while left > 0 and 32 <= chunk[left - 1] < 127:
-        left -= 1
-    right = pos + length
-    while right < len(chunk) and 32 <= chunk[right] < 127:
-        right += 1
-    return chunk[left:right].decode("ascii", "replace")
-
-
 class ElfReader(BinaryReader):
     """Reads ELF shared objects with pyelftools plus direct table parsing."""
 
@@ -224,7 +204,7 @@ class ElfReader(BinaryReader):
             facts.comment = [t.decode("utf-8", "replace") for t in dict.fromkeys(raw.split(b"\0")) if t][:20]
         if anchors:
             rodata = [s for s in sections if s.name.startswith(".rodata") and not s.nobits]
-            facts.strings = _find_strings(view, rodata, anchors)
+            facts.strings = find_strings(view, rodata, anchors)
         if any(name.startswith(INIT_PREFIXES) for name in facts.exported):
             _read_module_defs(elf, view, sections, dynamic, zero_filled, facts)
 
@@ -253,28 +233,6 @@ def _symbols(view, table: _Section, sections, fmt: str, entsize: int, elfclass: 
             if only_sections is not None and shndx not in only_sections:
                 continue
             yield (_cstring(names, st_name) if st_name else ""), info, shndx, value, size
-
-
-def _find_strings(view, sections, anchors: Sequence[bytes]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for anchor in anchors:
-        hits: list[str] = []
-        for section in sections:
-            start = section.offset
-            end = start + min(section.size, RODATA_SCAN_LIMIT)
-            pos = view.find(anchor, start, end)
-            tries = 0
-            while pos >= 0 and len(hits) < MAX_HITS_PER_ANCHOR and tries < 4 * MAX_HITS_PER_ANCHOR:
-                tries += 1
-                text = _printable_run(view, start, end, pos, len(anchor))
-                if text not in hits:
-                    hits.append(text)
-                pos = view.find(anchor, pos + len(anchor), end)
-            if len(hits) >= MAX_HITS_PER_ANCHOR:
-                break
-        if hits:
-            found[anchor.decode("ascii", "replace")] = hits
-    return found
 
 
 # --------------------------------------------------------------------------- PyModuleDef

@@ -221,18 +221,21 @@ def decode_slots(image: Image, target: Target) -> tuple[Optional[tuple], Optiona
 # --------------------------------------------------------------------------- PyInit_* code
 
 _ENDBR64 = b"\xf3\x0f\x1e\xfa"
-_LEA_RDI_RIP = b"\x48\x8d\x3d"
+#: lea REG, [rip+X] for the register of the first argument: System V (rdi) or Windows x64 (rcx).
+_LEA_RIP = {"rdi": b"\x48\x8d\x3d", "rcx": b"\x48\x8d\x0d"}
 _MOV_ESI = b"\xbe"  # mov esi, imm32
 _SUB_RSP, _ADD_RSP = b"\x48\x83\xec", b"\x48\x83\xc4"  # with an 8-bit immediate
-_X86_TAIL = (b"\xe9", b"\xff\x25", b"\x3e\xff\x25", b"\xf2\xe9", b"\xf2\xff\x25")  # jmp rel32, jmp [rip+d] (+bnd/notrack)
+#: jmp rel32, jmp [rip+d] (plain, REX.W as MSVC writes it, with bnd/notrack prefixes)
+_X86_TAIL = (b"\xe9", b"\xff\x25", b"\x48\xff\x25", b"\x3e\xff\x25", b"\xf2\xe9", b"\xf2\xff\x25")
 _MOV_W1 = 0x52800001  # movz w1, #imm16
 _AARCH64_PROLOGUE = (0xD503245F, 0xD503233F)  # bti c, paciasp
 
 
-def tail_call_argument(machine: Optional[str], code: bytes, address: int) -> Optional[int]:
+def tail_call_argument(machine: Optional[str], code: bytes, address: int, first_argument: str = "rdi") -> Optional[int]:
     """The address ``PyInit_*`` at ``address`` passes as first argument to its last call, or None.
 
-    Only the shape ``[endbr64] lea rdi, [rip+X]; jmp ...`` (x86-64; or framed as
+    ``first_argument`` is ``"rcx"`` for Windows x64.  Only the shape
+    ``[endbr64] lea rdi, [rip+X]; jmp ...`` (x86-64; or framed as
     ``sub rsp, N; lea ...; call ...; add rsp, N; ret``) or
     ``[bti c] adrp x0, P; add x0, x0, #O; b ...`` (aarch64) is recognised: the
     optimised ``return PyModuleDef_Init(&def);`` (or ``PyModule_Create2(&def, N)``,
@@ -245,7 +248,7 @@ def tail_call_argument(machine: Optional[str], code: bytes, address: int) -> Opt
             pos += 4
         if code[pos : pos + 1] == _MOV_ESI:  # PyModule_Create2(&def, PYTHON_API_VERSION)
             pos += 5
-        if code[pos : pos + 3] != _LEA_RDI_RIP or len(code) < pos + 9:
+        if code[pos : pos + 3] != _LEA_RIP[first_argument] or len(code) < pos + 9:
             return None
         displacement = int.from_bytes(code[pos + 3 : pos + 7], "little", signed=True)
         after = code[pos + 7 :]
