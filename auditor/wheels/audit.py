@@ -131,10 +131,16 @@ def _compressed_tag(filename: str) -> str:
 
 
 def _top_level(names: list[str]) -> set[str]:
+    """Top-level import names: packages, modules and extension modules at the wheel's root."""
     tops = set()
     for name in names:
         first = name.split("/", 1)[0]
         if first.endswith((".dist-info", ".data")):
             continue
-        tops.add(first.removesuffix(".py") if "/" not in name else first)
+        if "/" in name:
+            tops.add(first)
+        elif first.endswith(".py"):
+            tops.add(first[: -len(".py")])
+        else:
+            tops.add(module_name(first) or "")
     return {t for t in tops if t.isidentifier()}
