@@ -216,6 +216,39 @@ def build_wheel(python: str, spec: DistSpec, out_dir) -> Path:
     return wheel
 
 
+# --------------------------------------------------------------------------- real wheels from PyPI
+
+#: Platform tags asked of pip per platform name (newest first; pip takes any of them).
+PLATFORMS = {
+    "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
+    "linux-aarch64": ["manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"],
+    "macos-arm64": ["macosx_11_0_arm64"],
+    "macos-x86_64": ["macosx_10_13_x86_64", "macosx_10_9_x86_64"],
+    "windows-amd64": ["win_amd64"],
+}
+
+
+def pypi_wheel(requirement: str, platform: str, python_version: str = "3.13") -> Path:
+    """Download (once, then cached) the wheel of a pinned ``requirement`` for a platform name of
+    :data:`PLATFORMS` and CPython ``python_version``."""
+    target = _cache_root() / "pypi" / python_version / platform
+    name = re.split(r"[=<>!~ ]", requirement, 1)[0].lower().replace("-", "_")
+    version = requirement.partition("==")[2]
+
+    def found():
+        return [w for w in target.glob("*.whl") if w.name.lower().startswith("%s-%s-" % (name, version))]
+
+    if not found():
+        command = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "--no-deps",
+                   "--python-version", python_version, "-d", str(target), requirement]
+        for tag in PLATFORMS[platform]:
+            command += ["--platform", tag]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0 or not found():
+            raise RuntimeError("pip download %s (%s) failed:\n%s" % (requirement, platform, result.stderr))
+    return found()[0]
+
+
 # --------------------------------------------------------------------------- venvs
 
 
@@ -556,7 +589,7 @@ def build_corpus(python: str, root, specs: Optional[list[DistSpec]] = None) -> C
 
 
 __all__ = [
-    "CORPUS", "EXPECTED", "CorpusEnv", "DistSpec", "build_corpus", "build_extension", "build_native_library",
+    "CORPUS", "EXPECTED", "PLATFORMS", "CorpusEnv", "DistSpec", "build_corpus", "pypi_wheel", "build_extension", "build_native_library",
     "build_wheel", "corpus_spec", "expected_for", "extension_sources", "install_wheels", "make_venv",
     "python_info", "site_packages", "target_pythons",
 ]

@@ -199,6 +199,13 @@ def test_static_only_predicts_without_importing(corpus_env, tmp_path):
     assert dists["ia-fixture-hang"]["modes"] == {} and dists["ia-fixture-hang"]["static_only"]
     assert all(e["method"].get("init") == "symbols" for d in dists.values() for e in d["extensions"])
     assert any("--static-only" in note for note in dists["ia-fixture-clean"]["notes"])
+    # The declared slots are read from the files: the tiers they allow, no default assumed.
+    assert dists["ia-fixture-clean"]["tier"] == "own-gil"
+    assert dists["ia-fixture-multi-supported"]["tier"] == "shared-gil"
+    for name in ("ia-fixture-clean", "ia-fixture-multi-supported"):
+        [ext] = dists[name]["extensions"]
+        assert ext["method"]["multiple_interpreters"] == "moduledef", ext["method"]
+        assert not any("assumed" in note for note in dists[name]["notes"])
 
 
 def test_a_smoke_check_failing_in_isolated_runs_again_one_rung_down(corpus_env, tmp_path):

@@ -30,3 +30,17 @@ def write_text(text: str, output: Optional[Path]) -> None:
 def below(report: ScanReport, tier: str) -> bool:
     """Whether any distribution of ``report`` has a tier worse than ``tier`` (``--fail-under``)."""
     return any(d.tier and tier_rank(d.tier) > tier_rank(tier) for run in report.interpreters for d in run.distributions)
+
+
+def write_report(report: ScanReport, fmt: str, output: Optional[Path]) -> None:
+    """Print the terminal table, or write ``report`` in format ``fmt`` to ``output`` / standard output."""
+    if fmt == "table" and output is None:
+        from rich.console import Console
+
+        from interp_audit.reports.table import render
+
+        render(report, Console())
+        return
+    from interp_audit.reports import formats
+
+    write_text(formats.get(fmt).render(report), output)

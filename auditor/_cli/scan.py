@@ -17,7 +17,7 @@ from interp_audit.scan import scan
 from interp_audit.source.interface import SourceError
 from interp_audit.store.sqlite import SQLiteStore
 from interp_audit.target import Target, TargetError, resolve
-from interp_audit._cli.output import below, write_text
+from interp_audit._cli.output import below, write_report
 from interp_audit._cli.progress import progress_bar
 from interp_audit.rules.config import load_config
 from interp_audit.smoke_config import load_user_snippets
@@ -124,19 +124,10 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
         store.close()
     problems = [(run.python.version, d.name, problem) for run in report.interpreters
                 for d in run.distributions for problem in d.problems]
-    _write(report, fmt, output)
+    write_report(report, fmt, output)
     for version, name, problem in problems:
         err.print(f"error: {name} (Python {version}): {problem}", highlight=False)
     if problems:
         sys.exit(2)
     if fail_under and below(report, fail_under):
         sys.exit(1)
-
-
-def _write(report, fmt: str, output: Optional[Path]) -> None:
-    if fmt == "table" and output is None:
-        from interp_audit.reports.table import render
-
-        render(report, Console())
-        return
-    write_text(formats.get(fmt).render(report), output)
