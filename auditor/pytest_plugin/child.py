@@ -181,7 +181,9 @@ def _tests(sys_path, request_fd, events_fd):
     sys.path[:] = ast.literal_eval(sys_path)
     interpreters = _load_interpreters()
     _pre_import()
-    faulthandler.enable(all_threads=True)  # a crash dumps the stack into the output tail
+    # A fatal signal dumps the stacks into the output the parent keeps, through a copy of
+    # stderr: the inner session's output capture replaces file descriptor 2 itself.
+    faulthandler.enable(os.fdopen(os.dup(2), "w"), all_threads=True)
     fd = int(events_fd)
     with os.fdopen(int(request_fd), encoding="utf-8") as requests:
         for line in requests:

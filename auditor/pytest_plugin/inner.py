@@ -36,10 +36,12 @@ def _install_import_markers(fd, where):
         return
 
     def _load_unlocked(spec):
+        __tracebackhide__ = True  # pytest leaves this frame out of an import error's traceback
         emit(fd, {"event": "begin", "module": spec.name, "where": where})
-        module = original(spec)
-        emit(fd, {"event": "end", "module": spec.name, "where": where})
-        return module
+        try:
+            return original(spec)
+        finally:
+            emit(fd, {"event": "end", "module": spec.name, "where": where})
 
     _load_unlocked._interp_audit = True
     bootstrap._load_unlocked = _load_unlocked

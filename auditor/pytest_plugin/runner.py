@@ -227,7 +227,9 @@ class VariantRunner:
         """Why the inner session(s) gave no complete result for ``nodeid``."""
         for collector, text in batch.collect_errors.items():
             if nodeid.startswith(collector + "::"):
-                return "collecting %s in the %s sub-interpreter failed:\n%s" % (collector, batch.mode, text)
+                errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+                return "collecting %s in the %s sub-interpreter failed%s\n%s" % (
+                    collector, batch.mode, ": " + errors[-1] if errors else ":", text)
         for where, text in batch.harness_errors.items():
             return "the pytest session could not run in %s sub-interpreter %s:\n%s" % (batch.mode, where, text)
         statuses = ", ".join("%s: exit status %s" % (where, status) for where, (status, _) in batch.sessions.items())
@@ -268,7 +270,7 @@ class VariantRunner:
 
     def _culprit(self, batch):
         """What was going on in the sub-interpreters when the child stopped."""
-        parts = []
+        doings = {}  # what was going on -> the sub-interpreters doing it
         wheres = sorted(set(self._current) | set(self._collecting) | {w for w, s in self._imports.items() if s})
         for where in wheres:
             nodeid = self._current.get(where)
@@ -285,7 +287,9 @@ class VariantRunner:
             if imports:
                 importing = "importing module %r" % imports[-1]
                 doing = importing if doing is None else "%s, %s," % (doing, importing)
-            parts.append("while %s in sub-interpreter %s" % (doing, where))
+            doings.setdefault(doing, []).append(where)
+        parts = ["while %s in sub-interpreter%s %s" % (doing, "s" if len(where) > 1 else "", ", ".join(where))
+                 for doing, where in doings.items()]
         if parts:
             return "; ".join(parts)
         if batch.sessions or any(batch.complete(nodeid) for nodeid in batch.items):
