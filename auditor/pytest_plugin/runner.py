@@ -24,6 +24,7 @@ from ..runtime.worker import LiveWorker, WorkerEnded, exit_description
 from .launch import CHILD_SCRIPT
 
 SCOPES = ("session", "module", "test")
+OUTPUT_TAIL = 32768  # enough for a faulthandler dump of a few threads deep in pytest
 
 
 @dataclass
@@ -145,7 +146,7 @@ class VariantRunner:
 
     def _spawn(self):
         self.worker = LiveWorker(sys.executable, CHILD_SCRIPT, ("tests", repr(list(sys.path))),
-                                 cwd=str(self.config.invocation_params.dir))
+                                 cwd=str(self.config.invocation_params.dir), tail_bytes=OUTPUT_TAIL)
         self.children += 1
 
     def _submit(self, batch):

@@ -68,10 +68,10 @@ class ProbeRun:
         return stack
 
 
-def _drain(stream, tail: collections.deque) -> None:
+def _drain(stream, tail: collections.deque, limit: int) -> None:
     for chunk in iter(lambda: stream.read(1024), b""):
         tail.append(chunk)
-        while sum(len(c) for c in tail) > TAIL_BYTES and len(tail) > 1:
+        while sum(len(c) for c in tail) > limit and len(tail) > 1:
             tail.popleft()
 
 
@@ -107,12 +107,13 @@ def exit_description(returncode: int) -> str:
         return "signal %d" % -returncode
 
 
-def _start(command: list[str], pass_fds: tuple[int, ...], cwd, env) -> tuple[subprocess.Popen, collections.deque, threading.Thread]:
-    """Start ``command`` in its own process group, its output drained into a tail."""
+def _start(command: list[str], pass_fds: tuple[int, ...], cwd, env,
+           tail_bytes: int = TAIL_BYTES) -> tuple[subprocess.Popen, collections.deque, threading.Thread]:
+    """Start ``command`` in its own process group, its output drained into a tail of ``tail_bytes``."""
     process = subprocess.Popen(command, pass_fds=pass_fds, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True)
     tail: collections.deque = collections.deque()
-    reader = threading.Thread(target=_drain, args=(process.stdout, tail), daemon=True)
+    reader = threading.Thread(target=_drain, args=(process.stdout, tail, tail_bytes), daemon=True)
     reader.start()
     return process, tail, reader
 
@@ -125,8 +126,8 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _tail_text(tail: collections.deque) -> str:
-    return b"".join(tail).decode("utf-8", "replace")[-TAIL_BYTES:]
+def _tail_text(tail: collections.deque, limit: int = TAIL_BYTES) -> str:
+    return b"".join(tail).decode("utf-8", "replace")[-limit:]
 
 
 def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float,
@@ -169,12 +170,14 @@ class LiveWorker:
     runs in its own group, so :meth:`kill` also ends whatever it started.
     """
 
-    def __init__(self, python: str, script: Path, args: tuple[str, ...] = (), cwd=None, env=None):
+    def __init__(self, python: str, script: Path, args: tuple[str, ...] = (), cwd=None, env=None,
+                 tail_bytes: int = TAIL_BYTES):
+        self.tail_bytes = tail_bytes
         request_read, self._request_fd = os.pipe()
         self._events_fd, events_write = os.pipe()
         command = [python, "-P", str(script), *args, str(request_read), str(events_write)]
         try:
-            self.process, self._tail, self._reader = _start(command, (request_read, events_write), cwd, env)
+            self.process, self._tail, self._reader = _start(command, (request_read, events_write), cwd, env, tail_bytes)
         finally:
             os.close(request_read)
             os.close(events_write)
@@ -222,7 +225,7 @@ class LiveWorker:
 
     def output_tail(self) -> str:
         """The last bytes the process wrote to stdout and stderr."""
-        return _tail_text(self._tail)
+        return _tail_text(self._tail, self.tail_bytes)
 
     def kill(self) -> None:
         """End the process and everything in its group."""
