@@ -38,7 +38,7 @@ def what_to_do(result: DistributionResult) -> list[str]:
     if result.tier in FOR_USERS:
         lines.append(FOR_USERS[result.tier])
     if result.one_per_process:
-        modules = ", ".join(str(e.get("module")) for e in result.one_per_process)
+        modules = ", ".join(dict.fromkeys(str(e.get("module")) for e in result.one_per_process))
         lines.append(f"{modules} loads in one interpreter per process: import it in main or in exactly one "
                      "sub-interpreter, never in both.")
     for blocker in result.blocked_by[:1]:
@@ -63,5 +63,5 @@ def what_to_do(result: DistributionResult) -> list[str]:
         lines.append(FOR_MAINTAINERS[result.tier])
     codes = sorted({f.code for f in result.findings})
     if codes:
-        lines.append("Fixes for each finding: " + ", ".join(f"interp-audit explain {c}" for c in codes) + ".")
+        lines.append(f"The fix for each finding: interp-audit explain CODE ({', '.join(codes)}).")
     return lines

@@ -10,6 +10,7 @@ package page (``reports/advice.py``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -142,31 +143,39 @@ def _modules(printer: Printer, result: DistributionResult) -> None:
         printer.line("excluded (ignore-modules): " + ", ".join(result.excluded_modules), 2)
 
 
-def _crash_lines(printer: Printer, crash: Crash, where: str) -> None:
-    printer.line(f"{where}: {why.crash_text(crash)}" + (f", exit status {crash.returncode}"
-                                                       if crash.returncode is not None else ""), 2)
-    if crash.stderr_tail:
+def _crash_lines(printer: Printer, crash: Crash, places: list[str]) -> None:
+    printer.line(f"{'; '.join(places)}: {why.crash_text(crash)}"
+                 + (f", exit status {crash.returncode}" if crash.returncode is not None else ""), 2)
+    if crash.stderr_tail.strip():
         printer.line("stderr (tail):", 4)
         printer.block(crash.stderr_tail, 6)
+    else:
+        printer.line("stderr (tail): nothing was written", 4)
 
 
 def _crashes(printer: Printer, result: DistributionResult) -> None:
-    crashes = []
+    """Every crash of the ladder, identical ones once with every place they happened, then the controls."""
+    crashes: list[tuple[list[str], Crash]] = []
     for module in result.modules or [ModuleResult(name="", modes=result.modes)]:
+        prefix = f"{module.name} " if module.name else ""
         for mode in MODES:
             rung = module.modes.get(mode)
-            for name in SCENARIOS:
-                scenario = getattr(rung, name) if rung is not None else None
-                if scenario is not None and scenario.crash is not None:
-                    crashes.append((f"{module.name + ' ' if module.name else ''}{mode}, {name.replace('_', ' ')}",
-                                    scenario.crash))
-            if rung is not None and rung.crash is not None and all(rung.crash is not c for _, c in crashes):
-                crashes.append((f"{module.name + ' ' if module.name else ''}{mode}", rung.crash))
+            found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash) for name in SCENARIOS
+                     if rung is not None and getattr(rung, name) is not None and getattr(rung, name).crash]
+            if rung is not None and rung.crash is not None and not found:
+                found.append((f"{prefix}{mode}", rung.crash))
+            for place, crash in found:
+                for places, seen in crashes:
+                    if seen == crash:
+                        places.append(place)
+                        break
+                else:
+                    crashes.append(([place], crash))
     if not crashes and not result.controls:
         return
     printer.heading("Crashes")
-    for where, crash in crashes:
-        _crash_lines(printer, crash, where)
+    for places, crash in crashes:
+        _crash_lines(printer, crash, places)
     for control in result.controls:
         verdict = "crashed too: CPython's problem, the tier is kept" if control.crashed else \
             "did not crash: the package is blamed"
@@ -220,7 +229,8 @@ def _extensions(printer: Printer, result: DistributionResult) -> None:
             method = info.method.get(name)
             printer.line(f"{label}: {shown}" + (f"  [{method}]" if method else ""), 4)
         for key, value in sorted(info.evidence.items()):
-            printer.line(f"{key}: {value}", 4, style="dim")
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+            printer.line(f"{key}: {shown}", 4, style="dim")
         if info.reason:
             printer.line(f"unknown because: {info.reason}", 4)
 

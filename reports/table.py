@@ -24,7 +24,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from interp_audit.model import MODES, TIERS, DistributionResult, ScanReport
+from interp_audit.model import MODES, TIERS, DistributionResult, KnownProblem, ScanReport
 from interp_audit.reports import why
 from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Column, Matrix, Row, build
@@ -36,9 +36,9 @@ from interp_audit.reports.status import mode_status
 DEFAULT_WIDTH = 100
 GAP = 2
 #: Narrowest a distribution name is shortened to; the reason column's widths before and after the others give way.
-NAME_MIN, REASON_COMFORT, REASON_MIN = 14, 30, 12
+NAME_MIN, REASON_COMFORT, REASON_MIN = 14, 24, 12
 #: A reason column narrower than this goes under its row instead, indented by BELOW_INDENT.
-REASON_BELOW, BELOW_INDENT = 22, 4
+REASON_BELOW, BELOW_INDENT = 20, 4
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared", "legacy": "legacy", "main": "main"}
 
 #: Rung and check cells: (Unicode, ASCII) text and colour per status.  Every symbol takes one cell.
@@ -162,8 +162,8 @@ def _widths(columns: list[GridColumn], width: int) -> list[int]:
     order = {fit: [i for i, c in enumerate(columns) if c.fit == fit] for fit in ("name", "words")}
     folding = [i for i, c in enumerate(columns) if c.fold]
     give(folding, lambda c: max(c.floor, REASON_COMFORT))
-    give(order["name"], lambda c: c.floor)
     give([i for i in order["words"] if i not in folding], lambda c: c.floor)
+    give(order["name"], lambda c: c.floor)
     give(folding, lambda c: c.floor)
     return widths
 
@@ -293,9 +293,11 @@ def _check_cell(result: Optional[DistributionResult], check: str, style: Style) 
 
 
 def _fits(columns: list[GridColumn], width: int) -> bool:
+    """Whether ``columns`` fit ``width`` without wrapping anything but the reason (kept at a readable width)."""
     for column in columns:
         column.measure()
-    return sum(c.natural for c in columns) + GAP * (len(columns) - 1) <= width
+    needed = [min(c.natural, max(c.floor, REASON_COMFORT)) if c.fold else c.natural for c in columns]
+    return sum(needed) + GAP * (len(columns) - 1) <= width
 
 
 def choose_columns(matrix: Matrix, style: Style, width: int, wide: Optional[bool]) -> tuple[list[GridColumn], bool]:
@@ -326,17 +328,20 @@ def _wrapped(console: Console, text: Text, width: int, indent: int) -> None:
 
 
 def known_problems(matrix: Matrix, console: Console, width: int) -> None:
-    """The "known problems of this Python" header, once per interpreter that has any."""
+    """The "known problems of this Python" header: each problem once, with the Pythons that have it."""
+    found: dict[str, tuple[list[str], KnownProblem]] = {}
     for column in matrix.columns:
-        if not column.known_problems:
-            continue
-        console.print(Text(f"Known problems of Python {column.label} (not the packages' fault; "
-                           "tiers are not lowered for them):", style="bold yellow"), soft_wrap=True)
         for problem in column.known_problems:
-            first, second = why.problem_lines(problem)
-            _wrapped(console, Text("  ! " + first), width, 4)
-            _wrapped(console, Text("    " + second, style="dim"), width, 4)
-        console.print()
+            found.setdefault(problem.id, ([], problem))[0].append(column.label)
+    if not found:
+        return
+    _wrapped(console, Text("Known problems of this Python (CPython's own crashes, not the packages'; "
+                           "tiers are kept):", style="bold yellow"), width, 2)
+    for labels, problem in found.values():
+        first, second = why.problem_lines(problem)
+        _wrapped(console, Text(f"  ! Python {', '.join(labels)}: {first}"), width, 4)
+        _wrapped(console, Text("    " + second, style="dim"), width, 4)
+    console.print()
 
 
 def why_entries(row: Row, matrix: Matrix) -> list[tuple[list[str], list[str], str]]:

@@ -7,6 +7,7 @@ read only through ``reports/smoke.py``.
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from interp_audit.model import (MODES, SEVERITIES, TIER_OF_MODE, Crash, DistributionResult, KnownProblem, ModeResult,
@@ -84,6 +85,14 @@ def crash_text(crash: Crash) -> str:
 
 def is_refusal(error: Optional[str]) -> bool:
     return bool(error) and any(mark in error for mark in REFUSAL_MARKS)
+
+
+def failure_kind(error: Optional[str]) -> str:
+    """``refused`` for a refusal of sub-interpreters, else the exception type, else ``fails``."""
+    if is_refusal(error):
+        return "refused"
+    match = re.match(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b", error or "")
+    return match.group(0) if match else "fails"
 
 
 def _failed_rung(modes: dict[str, ModeResult]) -> tuple[Optional[str], Optional[str]]:
@@ -166,7 +175,7 @@ def reason(result: Optional[DistributionResult]) -> str:
     culprit = culprit_of(result)
     if kind == "broken":
         mode, error = _failed_rung(result.modes)
-        return f"{culprit or 'import'}: fails in main ({(error or 'error').split(':')[0]})"
+        return f"{culprit or 'import'}: {failure_kind(error)} in main"
     if kind == "crash":
         _, _, crash = first_crash(result)
         what = "hung" if crash is not None and crash.timeout else f"crashed ({crash.signal})" \
@@ -183,7 +192,7 @@ def reason(result: Optional[DistributionResult]) -> str:
         modes = module.modes if module is not None and module.modes else result.modes
         mode, error = _failed_rung(modes)
         name = (module.name if module is not None and module.kind == "submodule" else None) or culprit or "import"
-        what = "refused" if is_refusal(error) else ((error or "fails").split(":")[0])
+        what = failure_kind(error)
         return f"{name}: {what} in {mode}" if mode else f"{name}: {what}"
     if kind == "smoke":
         _, bad = smoke.overall(result)
@@ -236,7 +245,7 @@ def evidence(result: DistributionResult) -> list[str]:
             lines.append(_cpython_line(result))
         elif kind == "problem":
             lines.append("bad input: " + "; ".join(shorten(p) for p in result.problems))
-    return lines
+    return list(dict.fromkeys(lines))
 
 
 def _refusal_line(result: DistributionResult) -> str:
@@ -255,13 +264,12 @@ def _refusal_line(result: DistributionResult) -> str:
 
 def _cpython_line(result: DistributionResult) -> str:
     controls = [c for c in result.controls if c.crashed]
-    ids = ", ".join(result.cpython_problems) or ", ".join(c.problem for c in controls if c.problem)
     if not controls:
-        return f"ran into a known problem of this Python ({ids}): not the package's, the tier is kept"
+        return "ran into a known problem of this Python: not the package's, the tier is kept"
     control = controls[0]
     imports = ", ".join(control.imports) or "nothing"
     return (f"the crash in {control.kind} ({control.mode}) is CPython's: the standard library alone "
-            f"(import {imports}) crashed too in {control.runs} runs; tier kept" + (f" ({ids})" if ids else ""))
+            f"(import {imports}) crashed too in {control.runs} runs; tier kept (a known problem of this Python)")
 
 
 def severity_rank(finding) -> int:
