@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from interp_audit.model import FLAGS, TIERS, DistributionResult, Finding, PythonInfo, ScanReport
-from interp_audit.reports.merge import Conflict, interpreter_label, normalize_name
+from interp_audit.model import FLAGS, TIERS, DistributionResult, Finding, KnownProblem, PythonInfo, ScanReport
+from interp_audit.reports.merge import Conflict, add_known_problems, interpreter_label, normalize_name
 from interp_audit.reports.smoke import checks_of
 from interp_audit.reports.status import culprit_of, known_problem_lines
 
@@ -18,6 +18,7 @@ class Column:
     key: tuple[str, str, str]
     label: str  # short heading, e.g. "3.13.0"
     python: PythonInfo
+    known_problems: list[KnownProblem] = field(default_factory=list)  # of this interpreter, each id once
 
 
 @dataclass
@@ -93,7 +94,8 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
     for run in report.interpreters:
         python = run.python
         key = (python.implementation, python.version, python.sysconfig_platform or python.platform)
-        columns.setdefault(key, Column(key=key, label=python.version, python=python))
+        column = columns.setdefault(key, Column(key=key, label=python.version, python=python))
+        add_known_problems(column.known_problems, run.known_problems)
         for result in run.distributions:
             row = rows.setdefault((normalize_name(result.name), result.version), Row(result.name, result.version))
             row.cells.setdefault(key, result)

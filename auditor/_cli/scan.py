@@ -15,9 +15,9 @@ from interp_audit.reports import formats
 from interp_audit.options import ScanOptions, check_module_names, configured_ignore_modules
 from interp_audit.scan import scan
 from interp_audit.source.interface import SourceError
-from interp_audit.store.sqlite import SQLiteStore
+from interp_audit.store.sqlite import SQLiteStore, store_path
 from interp_audit.target import Target, TargetError, resolve
-from interp_audit._cli.output import below, write_report
+from interp_audit._cli.output import below, matrix_options, print_matrix, write_text
 from interp_audit._cli.progress import progress_bar
 from interp_audit.rules.config import load_config
 from interp_audit.smoke_config import load_user_snippets
@@ -40,11 +40,7 @@ Exit codes: 0 done and nothing below --fail-under; 1 something below --fail-unde
 def _store(cache_dir: Optional[Path], no_cache: bool) -> SQLiteStore:
     if no_cache:
         return SQLiteStore(":memory:")
-    if cache_dir is None:
-        import platformdirs
-
-        cache_dir = Path(platformdirs.user_cache_dir("interp-audit"))
-    return SQLiteStore(cache_dir / "results.sqlite3")
+    return SQLiteStore(store_path(cache_dir))
 
 
 def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
@@ -92,8 +88,9 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the result store lives (default: the user cache directory).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write stored results.")
+@matrix_options
 def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, static_only, no_smoke, smoke_files,
-            ignore_modules, select, ignore, config_path, cache_dir, no_cache) -> None:
+            ignore_modules, select, ignore, config_path, cache_dir, no_cache, **terminal) -> None:
     """Audit installed distributions inside real sub-interpreters.
 
     Every top-level import name of every distribution (or of NAMES only) is
@@ -124,7 +121,10 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
         store.close()
     problems = [(run.python.version, d.name, problem) for run in report.interpreters
                 for d in run.distributions for problem in d.problems]
-    write_report(report, fmt, output)
+    if fmt == "table" and output is None:
+        print_matrix(report, **terminal)
+    else:
+        write_text(formats.get(fmt).render(report), output)
     for version, name, problem in problems:
         err.print(f"error: {name} (Python {version}): {problem}", highlight=False)
     if problems:
