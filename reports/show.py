@@ -156,8 +156,9 @@ def _crash_lines(printer: Printer, crash: Crash, places: list[str]) -> None:
 def _crashes(printer: Printer, result: DistributionResult) -> None:
     """Every crash of the ladder, identical ones once with every place they happened, then the controls."""
     crashes: list[tuple[list[str], Crash]] = []
-    for module in result.modules or [ModuleResult(name="", modes=result.modes)]:
-        prefix = f"{module.name} " if module.name else ""
+    modules = [m for m in result.modules if m.modes] or [ModuleResult(name="", modes=result.modes)]
+    for module in modules:
+        prefix = f"{module.name} " if len(modules) > 1 else ""
         for mode in MODES:
             rung = module.modes.get(mode)
             found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash) for name in SCENARIOS
