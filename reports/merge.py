@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from interp_audit.model import MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, PythonInfo, ScanReport
+from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, KnownProblem, PythonInfo,
+                                ScanReport)
 from interp_audit.reports.status import culprit_of, mode_status
+from interp_audit.verdict import known_problems
 
 
 @dataclass
@@ -66,6 +68,12 @@ def _differences(a: DistributionResult, b: DistributionResult) -> list[str]:
     return [f"{key}: {left[key]} != {right[key]}" for key in left if left[key] != right[key]]
 
 
+def add_known_problems(into: list[KnownProblem], problems: Sequence[KnownProblem]) -> None:
+    """Append the known problems of ``problems`` that ``into`` does not have yet (by id)."""
+    seen = {p.id for p in into}
+    into += [p for p in problems if p.id not in seen]
+
+
 def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None) -> Merged:
     """Join ``reports`` (read from ``sources``, used in conflict messages) into one."""
     sources = list(sources) if sources is not None else [f"report {i + 1}" for i in range(len(reports))]
@@ -76,6 +84,7 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
         for run in report.interpreters:
             key = interpreter_key(run.python, run.scope)
             merged_run = runs.setdefault(key, InterpreterRun(python=run.python, scope=run.scope))
+            add_known_problems(merged_run.known_problems, run.known_problems)
             for result in run.distributions:
                 dist_key = (key, normalize_name(result.name), result.version)
                 if dist_key not in seen:
@@ -96,6 +105,8 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
                             differences=differences,
                         )
                     )
+    for merged_run in runs.values():
+        merged_run.known_problems = known_problems(merged_run.distributions)
     tool_versions = sorted({r.tool_version for r in reports if r.tool_version})
     generated = sorted(r.generated_at for r in reports if r.generated_at)
     report = ScanReport(

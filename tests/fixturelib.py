@@ -69,9 +69,10 @@ def _candidates() -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def target_pythons() -> list[str]:
-    """CPython >= 3.12 executables found here, one per interpreter, oldest first.
+    """CPython >= 3.12 executables found here, the newest patch release of each minor
+    version, oldest first.
 
-    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search.
+    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search and keeps every one.
     """
     override = os.environ.get(ENV_PYTHONS)
     candidates = [p for p in override.split(os.pathsep) if p] if override is not None else _candidates()
@@ -86,8 +87,11 @@ def target_pythons() -> list[str]:
         except (OSError, subprocess.SubprocessError, ValueError):
             continue
         if info["implementation"] == "cpython" and tuple(info["version"]) >= (3, 12):
-            result.append((tuple(info["version"]), path))
-    return [path for _, path in sorted(result)]
+            result.append((tuple(info["version"]), info["hexversion"], path))
+    if override is None:  # found by search: the newest patch release of each minor version
+        newest = {version: max(r for r in result if r[0] == version) for version, _, _ in result}
+        result = list(newest.values())
+    return [path for _, _, path in sorted(result)]
 
 
 # --------------------------------------------------------------------------- compiling
@@ -360,6 +364,26 @@ CORPUS: list[DistSpec] = [
         summary="Pure Python using a plain shared library through ctypes.",
     ),
     DistSpec(
+        "ia-fixture-lazy", "1.0",
+        python_files={"ia_lazy/__init__.py": '"""Loads nothing: the extension sits behind ia_lazy.engine."""\n',
+                      "ia_lazy/engine.py": "from ia_lazy import _core\n",
+                      "ia_lazy/util.py": "def helper():\n    return 1\n"},
+        extensions={"ia_lazy._core": _ext("ia_lazy__core")},
+        summary="Top-level import loads nothing; a public submodule loads a one-per-process extension.",
+    ),
+    DistSpec(
+        "ia-fixture-extra-name", "1.0",
+        python_files={"ia_extra/__init__.py": "def answer():\n    return 42\n",
+                      "ia_extra_plugin.py": "import ia_fixture_not_installed  # an optional dependency\n"},
+        summary="A second top-level name that needs an optional dependency which is not installed.",
+    ),
+    DistSpec(
+        "ia-fixture-stdlib-user", "1.0",
+        python_files={"ia_stdlib_user/__init__.py": "import datetime, hashlib\nfrom ia_stdlib_user._ext import twice\n"},
+        extensions={"ia_stdlib_user._ext": _ext("ia_stdlib_user__ext")},
+        summary="A clean extension in a package that imports datetime and hashlib.",
+    ),
+    DistSpec(
         "ia-fixture-pure", "1.0",
         python_files={"ia_pure/__init__.py": '"""Pure Python."""\n\n\ndef double(n):\n    return n * 2\n'},
         summary="Pure Python.",
@@ -424,7 +448,8 @@ MAIN_ONLY = (False, False, False, True)
 #: * ``behaviour`` -- what goes wrong when the module is *used* across
 #:   interpreters: ``concurrent-crash``, ``shared-type``, ``shared-c-state``,
 #:   ``stale-after-destroy``;
-#: * ``native_libraries`` -- shared-library path in site-packages -> init kind.
+#: * ``native_libraries`` -- shared-library path in site-packages -> init kind;
+#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier.
 EXPECTED: dict[str, dict] = {
     "ia-fixture-single": _facts(
         "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
@@ -463,9 +488,21 @@ EXPECTED: dict[str, dict] = {
         blocked_by=[{"module": "ia_single", "distribution": "ia-fixture-single"}],
     ),
     "ia-fixture-degraded": _facts(
-        "legacy-only", LEGACY_ONLY, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
-        flags=["degraded"], degraded_modules=["ia_degraded._speedups"],
-        degraded_in=["isolated", "shared-gil"],
+        "own-gil", OWN_GIL, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
+        flags=["degraded"], degraded_modules=["ia_degraded._speedups"], degraded_in=["isolated", "shared-gil"],
+    ),
+    "ia-fixture-lazy": _facts(
+        "main-only", MAIN_ONLY, {"ia_lazy._core": "multi-phase"}, {"ia_lazy._core": "per-interpreter-gil"},
+        flags=["one-per-process"], one_per_process=["ia_lazy._core"], static={"mutable-global": ["first_interpreter"]},
+        alone={"isolated": True, "shared-gil": True, "legacy": True}, culprit="ia_lazy._core",
+        module_tiers={"ia_lazy": "own-gil", "ia_lazy.engine": "main-only"},
+    ),
+    "ia-fixture-extra-name": _facts(
+        "own-gil", OWN_GIL, module_tiers={"ia_extra": "own-gil", "ia_extra_plugin": "broken"},
+    ),
+    "ia-fixture-stdlib-user": _facts(
+        "own-gil", OWN_GIL, {"ia_stdlib_user._ext": "multi-phase"}, {"ia_stdlib_user._ext": "per-interpreter-gil"},
+        gil={"ia_stdlib_user._ext": "not-used"},
     ),
     "ia-fixture-pure": _facts("own-gil", OWN_GIL),
     # Static evidence (the runtime ladder cannot see these problems at import time).
