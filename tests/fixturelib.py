@@ -449,7 +449,9 @@ MAIN_ONLY = (False, False, False, True)
 #:   interpreters: ``concurrent-crash``, ``shared-type``, ``shared-c-state``,
 #:   ``stale-after-destroy``;
 #: * ``native_libraries`` -- shared-library path in site-packages -> init kind;
-#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier.
+#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier;
+#: * ``cpython_crashes`` -- its raw probes may crash in CPython's own code (3.12.1 hashlib,
+#:   3.13 _datetime): only the scan's controls give its tier.
 EXPECTED: dict[str, dict] = {
     "ia-fixture-single": _facts(
         "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
@@ -502,7 +504,7 @@ EXPECTED: dict[str, dict] = {
     ),
     "ia-fixture-stdlib-user": _facts(
         "own-gil", OWN_GIL, {"ia_stdlib_user._ext": "multi-phase"}, {"ia_stdlib_user._ext": "per-interpreter-gil"},
-        gil={"ia_stdlib_user._ext": "not-used"},
+        gil={"ia_stdlib_user._ext": "not-used"}, cpython_crashes=True,
     ),
     "ia-fixture-pure": _facts("own-gil", OWN_GIL),
     # Static evidence (the runtime ladder cannot see these problems at import time).
