@@ -103,26 +103,9 @@ def audit_wheel(path: str) -> WheelResult:
         info.path = os.path.relpath(info.path, scratch)
         if info.evidence.get("binary_error"):
             result.problems.append(f"{info.module} ({info.path}): {info.evidence['binary_error']}")
-    predict_from_static(result)
-    result.notes = [note for note in result.notes if "(--static-only)" not in note]  # said better below
-    _withhold_guesses(result)
-    result.notes.append(PREDICTED_NOTE)
+    predict_from_static(result, PREDICTED_NOTE)
     return WheelResult(path=path, tag=tag, python=python_info_for(tag, filename), result=result,
                        problems=list(result.problems))
-
-
-def _withhold_guesses(result: DistributionResult) -> None:
-    """No predicted tier better than legacy-only while a module's declarations are unknown.
-
-    Declarations alone never predict worse than legacy-only, so a legacy-only
-    prediction holds whatever the unknown modules declare; a better one would be a guess.
-    """
-    undecided = [info.module for info in result.extensions
-                 if info.init == "unknown" or (info.init == "multi-phase" and "slots" not in info.method)]
-    if undecided and result.tier in ("own-gil", "shared-gil"):
-        result.notes.append(f"no predicted tier (at best {result.tier}): declarations unknown for "
-                            + ", ".join(undecided))
-        result.tier = None
 
 
 def _compressed_tag(filename: str) -> str:
