@@ -224,3 +224,16 @@ def test_predictions_are_marked_and_the_site_shows_where_measurement_differs(tar
     gap = f"{minor}: measured legacy-only, predicted shared-gil"
     assert gap in (site / "index.html").read_text()
     assert gap in (site / "packages" / "ia-fixture-multi-supported.html").read_text()
+
+
+def test_member_names_never_choose_where_files_are_written(tmp_path):
+    """A wheel whose extension member climbs out of the archive ("../") is read, not written outside."""
+    outside = tmp_path / "escaped.cpython-313-x86_64-linux-gnu.so"
+    wheel = tmp_path / "wheels" / "evil-1.0-cp313-cp313-linux_x86_64.whl"
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("../" * 12 + str(outside).lstrip("/"), b"\x7fELF not really")
+        archive.writestr("evil/platlib_ok.py", "")
+    done = run_cli(wheel, "--format", "json")
+    assert not outside.exists()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
