@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ def audit_wheel(path: str) -> WheelResult:
                 # A numbered file name: member names never choose where anything is written.
                 target = os.path.join(scratch, f"{len(members)}-{os.path.basename(member.filename)}")
                 with archive.open(member) as source, open(target, "wb") as out:
-                    out.write(source.read())
+                    shutil.copyfileobj(source, out, 1 << 20)
                 extensions.append((module, target))
                 members.append(member.filename)
             result.import_names = sorted(_top_level(archive.namelist()))
