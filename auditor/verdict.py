@@ -341,21 +341,29 @@ def _refusing_module(scenario: ScenarioResult) -> Optional[str]:
 TIER_OF_DECLARATION = {"per-interpreter-gil": "own-gil", "supported": "shared-gil", "not-supported": "legacy-only"}
 
 
-def predict_from_static(result: DistributionResult) -> DistributionResult:
-    """``--static-only``: predict the tier from declared init kinds and slots alone.
+def predict_from_static(result: DistributionResult,
+                        note: str = "tier predicted from static evidence only (--static-only): nothing was imported",
+                        ) -> DistributionResult:
+    """Predict the tier from declared init kinds and slots alone (``--static-only``, ``interp-audit wheel``).
 
-    Nothing was imported, so ``modes`` stays empty and a note says so.
+    Nothing was imported, so ``modes`` stays empty and ``note`` says so.
+    Declarations never predict worse than legacy-only, so while a module's
+    declarations are unknown a legacy-only prediction still holds, and a
+    better one is not made (the tier stays None, a note names the modules).
     """
     tiers = ["own-gil"]
+    undecided = []
     for info in result.extensions:
         if info.init == "single-phase":
             tiers.append("legacy-only")
-        elif info.init == "multi-phase":
-            declared = info.multiple_interpreters_effective or info.multiple_interpreters
-            if declared is None:
-                result.notes.append(f"{info.module}: declared slots unknown; assumed CPython's default (supported)")
-                declared = "supported"
-            tiers.append(TIER_OF_DECLARATION[declared])
+        elif info.init == "multi-phase" and (info.multiple_interpreters_effective or info.multiple_interpreters):
+            tiers.append(TIER_OF_DECLARATION[info.multiple_interpreters_effective or info.multiple_interpreters])
+        elif info.init in ("multi-phase", "unknown"):
+            undecided.append(info.module)
     result.tier = max(tiers, key=tier_rank)
-    result.notes.append("tier predicted from static evidence only (--static-only): nothing was imported")
+    if undecided and tier_rank(result.tier) < tier_rank("legacy-only"):
+        result.notes.append(f"no predicted tier (at best {result.tier}): declarations unknown for "
+                            + ", ".join(undecided))
+        result.tier = None
+    result.notes.append(note)
     return result

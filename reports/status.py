@@ -61,9 +61,15 @@ def degraded_text(result: DistributionResult) -> Optional[str]:
     return "degraded: no C speedups for " + ", ".join(result.degraded_modules)
 
 
+#: Beside a tier predicted from declarations alone (``--static-only``, ``interp-audit wheel``).
+PREDICTED = "(predicted)"
+
+
 def tier_text(result: DistributionResult) -> str:
-    """The tier as every format writes it, with the degraded note beside it."""
+    """The tier as every format writes it, with the degraded note beside it, marked when predicted."""
     tier = result.tier or NO_VERDICT
+    if result.static_only and result.tier:
+        tier = f"{tier} {PREDICTED}"
     degraded = degraded_text(result)
     return f"{tier}, {degraded}" if degraded and result.tier else tier
 

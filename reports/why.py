@@ -13,7 +13,7 @@ from typing import Optional
 from interp_audit.model import (MODES, SEVERITIES, TIER_OF_MODE, Crash, DistributionResult, KnownProblem, ModeResult,
                                 ModuleResult, tier_rank)
 from interp_audit.reports import smoke
-from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of
+from interp_audit.reports.status import NO_VERDICT, PREDICTED, blocked_chain, culprit_of
 
 #: Longest quoted error or refusal text in a why line.
 QUOTE_LENGTH = 90
@@ -38,10 +38,13 @@ def shorten_middle(text: str, width: int, ellipsis: str = "...") -> str:
 
 
 def tier_text(result: Optional[DistributionResult]) -> str:
-    """The tier cell: ``own-gil``, or ``own-gil, degraded`` when a fallback made it pass."""
+    """The tier cell: ``own-gil``, ``own-gil, degraded`` when a fallback made it pass,
+    ``own-gil (predicted)`` when only declarations were read."""
     if result is None:
         return "-"
     tier = result.tier or NO_VERDICT
+    if result.static_only and result.tier:
+        tier = f"{tier} {PREDICTED}"
     return f"{tier}, degraded" if "degraded" in result.flags else tier
 
 
