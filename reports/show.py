@@ -20,7 +20,7 @@ from rich.text import Text
 from interp_audit.model import MODES, SCENARIOS, Crash, DistributionResult, KnownProblem, ModeResult, ModuleResult, PythonInfo
 from interp_audit.reports import smoke, why
 from interp_audit.reports.advice import what_to_do
-from interp_audit.reports.status import culprit_of, mode_status
+from interp_audit.reports.status import culprit_of, grouped, mode_status
 from interp_audit.reports.table import RUNG_SYMBOLS, TIER_STYLES, Style, console_width
 
 #: Lines of a crash's stderr shown (the tail of the tail).
@@ -155,22 +155,15 @@ def _crash_lines(printer: Printer, crash: Crash, places: list[str]) -> None:
 
 def _crashes(printer: Printer, result: DistributionResult) -> None:
     """Every crash of the ladder, identical ones once with every place they happened, then the controls."""
-    crashes: list[tuple[list[str], Crash]] = []
-    for module in result.modules or [ModuleResult(name="", modes=result.modes)]:
-        prefix = f"{module.name} " if module.name else ""
-        for mode in MODES:
-            rung = module.modes.get(mode)
-            found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash) for name in SCENARIOS
-                     if rung is not None and getattr(rung, name) is not None and getattr(rung, name).crash]
-            if rung is not None and rung.crash is not None and not found:
-                found.append((f"{prefix}{mode}", rung.crash))
-            for place, crash in found:
-                for places, seen in crashes:
-                    if seen == crash:
-                        places.append(place)
-                        break
-                else:
-                    crashes.append(([place], crash))
+    def places():
+        for module in result.modules or [ModuleResult(name="", modes=result.modes)]:
+            prefix = f"{module.name} " if module.name else ""
+            for mode, rung in ((m, module.modes[m]) for m in MODES if m in module.modes):
+                found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash)
+                         for name in SCENARIOS if getattr(rung, name) is not None and getattr(rung, name).crash]
+                yield from found or ([(f"{prefix}{mode}", rung.crash)] if rung.crash is not None else [])
+
+    crashes = grouped(places())
     if not crashes and not result.controls:
         return
     printer.heading("Crashes")

@@ -30,7 +30,7 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Column, Matrix, Row, build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import HEADINGS, INFORMATIONAL, check_status
-from interp_audit.reports.status import mode_status
+from interp_audit.reports.status import grouped, mode_status
 
 #: Width of the matrix when the output is not a terminal (and COLUMNS is not set).
 DEFAULT_WIDTH = 100
@@ -344,21 +344,10 @@ def known_problems(matrix: Matrix, console: Console, width: int) -> None:
     console.print()
 
 
-def why_entries(row: Row, matrix: Matrix) -> list[tuple[list[str], list[str], str]]:
-    """(Python labels, evidence lines, findings line) of a row, identical explanations grouped."""
-    groups: list[tuple[list[str], list[str], str]] = []
-    for column in matrix.columns:
-        result = row.cells.get(column.key)
-        if not why.needs_why(result):
-            continue
-        evidence, findings = why.evidence(result), why.finding_line(result)
-        for labels, seen, seen_findings in groups:
-            if (seen, seen_findings) == (evidence, findings):
-                labels.append(column.label)
-                break
-        else:
-            groups.append(([column.label], evidence, findings))
-    return groups
+def why_entries(row: Row, matrix: Matrix) -> list[tuple[list[str], tuple[list[str], str]]]:
+    """(Python labels, (evidence lines, findings line)) of a row, identical explanations grouped."""
+    return grouped((column.label, (why.evidence(result), why.finding_line(result)))
+                   for column in matrix.columns if why.needs_why(result := row.cells.get(column.key)))
 
 
 def why_section(matrix: Matrix, console: Console, width: int) -> None:
@@ -372,7 +361,7 @@ def why_section(matrix: Matrix, console: Console, width: int) -> None:
                   soft_wrap=True)
     several = len(matrix.columns) > 1
     for row, groups in rows:
-        for labels, evidence, findings in groups:
+        for labels, (evidence, findings) in groups:
             line = Text("  ")
             line.append(row.name, style="bold")
             line.append(f" {row.version}" + (f" on {', '.join(labels)}" if several else "") + ": ")
