@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -25,6 +26,15 @@ TIERS = ("own-gil", "shared-gil", "legacy-only", "main-only", "broken")
 TIER_OF_MODE = {"isolated": "own-gil", "shared-gil": "shared-gil", "legacy": "legacy-only", "main": "main-only"}
 
 FLAGS = ("one-per-process", "degraded", "crashed", "blocked-by", "smoke-failed")
+
+#: The smoke checks, in the order they run (docs/smoke.md), the ones whose failure costs a rung,
+#: and the statuses a check can end in.
+SMOKE_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types", "cross_interpreter", "cost")
+SMOKE_FAILING_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types")
+SMOKE_STATUSES = ("passed", "failed", "crashed", "inconclusive", "skipped", "error")
+
+#: CPython's refusal of an extension module in a sub-interpreter; group 1 is the module.
+REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 

@@ -12,7 +12,9 @@ The measurement reads every extension module of the environment three ways in
 one run and prints files/s, MB/s and the ratios:
 
 * ``nm``        -- ``nm -D --defined-only FILE`` in a loop (the baseline);
-* ``reader``    -- :func:`read_binary` (symbols, writable data, fingerprint strings);
+* ``slots``     -- the slot reader: :func:`read_binary` without fingerprints (symbols,
+  relocations, every PyModuleDef and its slots) and choosing each module's def;
+* ``reader``    -- :func:`read_binary` (the above plus writable data, fingerprint strings);
 * ``inspect``   -- :func:`inspect_extensions` with ``run_init=False``, i.e. the
   whole ``--static-only`` path (reader + framework + evidence).
 """
@@ -28,8 +30,10 @@ import sys
 import time
 from pathlib import Path
 
+from interp_audit.static.evidence import init_function_name
 from interp_audit.static.frameworks import ANCHORS
 from interp_audit.static.inspection import inspect_extensions
+from interp_audit.static.moduledef import select_module_def
 from interp_audit.static.readers import read_binary
 
 PACKAGES = ["numpy", "scipy", "pandas", "scikit-learn", "pillow", "lxml", "pydantic-core", "cryptography", "pyyaml"]
@@ -87,8 +91,13 @@ def measure(env: Path, rounds: int) -> None:
     def run_inspect():
         inspect_extensions(None, pairs, run_init=False)
 
+    def run_slots():
+        for module, path in pairs:
+            facts = read_binary(path)
+            select_module_def(facts.module_defs, facts.init_loads, module, init_function_name(module))
+
     timings = {}
-    for name, job in (("nm", run_nm), ("reader", run_reader), ("inspect", run_inspect)):
+    for name, job in (("nm", run_nm), ("slots", run_slots), ("reader", run_reader), ("inspect", run_inspect)):
         best = float("inf")
         for _ in range(rounds):
             started = time.perf_counter()
@@ -99,8 +108,50 @@ def measure(env: Path, rounds: int) -> None:
     print(f"{len(files)} extension modules, {megabytes:.1f} MB, best of {rounds} round(s)")
     for name, seconds in timings.items():
         print(f"  {name:8s} {seconds:8.3f} s  {len(files) / seconds:9.1f} files/s  {megabytes / seconds:9.1f} MB/s")
+    print(f"ratio nm / slots  : {timings['nm'] / timings['slots']:.1f}x")
     print(f"ratio nm / reader : {timings['nm'] / timings['reader']:.1f}x")
     print(f"ratio nm / inspect: {timings['nm'] / timings['inspect']:.1f}x")
+
+
+def _declared(info) -> str:
+    """One cell of the agreement table: init kind and declared slots, or why unknown."""
+    if info.init != "multi-phase":
+        return info.init
+    if info.method.get("slots") is None:
+        return "unknown"
+    parts = [info.multiple_interpreters or "no slot"]
+    if info.gil:
+        parts.append("gil " + info.gil)
+    return ", ".join(parts)
+
+
+def agreement(env: Path, python: str) -> None:
+    """Print, per extension module, what the slot reader and the init probe each say."""
+    files = extension_files(env)
+    pairs = [(_module(env, f), str(f)) for f in files]
+    static = inspect_extensions(python, pairs, run_init=False)
+    probed = inspect_extensions(python, pairs, run_init=True)
+    counts = {"agree": 0, "static unknown": 0, "probe unknown": 0, "disagree": 0, "not an extension": 0}
+    agreed: dict[str, int] = {}
+    for mine, theirs in zip(static, probed):
+        said, truth = _declared(mine), _declared(theirs)
+        if theirs.init == "not-an-extension":
+            verdict = "not an extension"
+        elif truth == "unknown" or theirs.method.get("init") != "initfunc":
+            verdict = "probe unknown"
+        elif said == "unknown":
+            verdict = "static unknown"
+        elif said == truth and mine.m_size in (None, theirs.m_size):  # m_size compared where a def was found
+            verdict = "agree"
+        else:
+            verdict = "disagree"
+        counts[verdict] += 1
+        if verdict == "agree":
+            agreed[said] = agreed.get(said, 0) + 1
+        if verdict not in ("agree", "not an extension"):
+            print(f"  {verdict:15s} {mine.module}: static {said!r} ({mine.reason}), probe {truth!r} ({theirs.reason})")
+    print(f"{len(pairs)} extension modules: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    print("agreeing on: " + ", ".join(f"{n} {k}" for k, n in sorted(agreed.items(), key=lambda kv: -kv[1])))
 
 
 def main() -> None:
@@ -109,13 +160,19 @@ def main() -> None:
     parser.add_argument("--create", type=Path, help="create a large venv here first (needs PyPI)")
     parser.add_argument("--python", default=_default_python(), help="interpreter for --create")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--agreement", action="store_true",
+                        help="instead of timing: compare the slot reader with the init probe (runs PyInit_* "
+                             "in children of the environment's python)")
     args = parser.parse_args()
     env = args.env or args.create
     if env is None:
         parser.error("give --env PATH (or --create PATH)")
     if args.create and not (args.create / "lib").exists():
         create(args.create, args.python)
-    measure(env, args.rounds)
+    if args.agreement:
+        agreement(env, str(env / "bin" / "python"))
+    else:
+        measure(env, args.rounds)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 from interp_audit.model import FLAGS, TIERS, DistributionResult, Finding, KnownProblem, PythonInfo, ScanReport
 from interp_audit.reports.merge import Conflict, add_known_problems, interpreter_label, normalize_name
 from interp_audit.reports.smoke import checks_of
-from interp_audit.reports.status import culprit_of
+from interp_audit.reports.status import culprit_of, known_problem_lines
 
 
 @dataclass
@@ -64,8 +64,10 @@ class Matrix:
     columns: list[Column]
     rows: list[Row]
     conflicts: list[Conflict] = field(default_factory=list)
-    #: Smoke-check columns of every column group (order of ``runtime.smoke.CHECKS``); empty when no row has smoke data.
+    #: Smoke-check columns of every column group (order of ``model.SMOKE_CHECKS``); empty when no row has smoke data.
     checks: list[str] = field(default_factory=list)
+    #: One line per known problem of an interpreter (crashes the standard library alone reproduces).
+    known_problems: list[str] = field(default_factory=list)
 
     def tier_counts(self, column: Column) -> dict[Optional[str], int]:
         """How many rows have each tier (None: no verdict) on ``column``, rows without a result skipped."""
@@ -108,4 +110,5 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
             row.conflicted.add(conflict.column)
     ordered_rows = sorted(rows.values(), key=lambda r: (normalize_name(r.name), _version_key(r.version)))
     checks = checks_of(result for row in ordered_rows for result in row.results)
-    return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts), checks=checks)
+    return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts), checks=checks,
+                  known_problems=known_problem_lines(report))

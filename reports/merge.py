@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, KnownProblem, PythonInfo,
                                 ScanReport)
 from interp_audit.reports.status import culprit_of, mode_status
+from interp_audit.verdict import known_problems
 
 
 @dataclass
@@ -104,6 +105,8 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
                             differences=differences,
                         )
                     )
+    for merged_run in runs.values():
+        merged_run.known_problems = known_problems(merged_run.distributions)
     tool_versions = sorted({r.tool_version for r in reports if r.tool_version})
     generated = sorted(r.generated_at for r in reports if r.generated_at)
     report = ScanReport(

@@ -1,7 +1,7 @@
 """How every format reads ``DistributionResult.smoke``: each check's status, its detail lines, the cost in short.
 
 The smoke checks (``docs/smoke.md``) are columns of the matrix, in the order of
-:data:`interp_audit.runtime.smoke.CHECKS`.  ``smoke`` is read defensively: a
+``SMOKE_CHECKS`` of auditor/model.py.  ``smoke`` is read defensively: a
 result file of schema version 1 may hold any object there, and only entries
 that look like a check (an object with a ``status``) count.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from interp_audit.model import DistributionResult
-from interp_audit.runtime.smoke import CHECKS, FAILING_CHECKS, STATUSES
+from interp_audit.model import SMOKE_CHECKS as CHECKS, SMOKE_FAILING_CHECKS as FAILING_CHECKS, SMOKE_STATUSES as STATUSES
 
 #: Every value of :func:`check_status`: a check's own status, or ``not-run`` when the result has none.
 CHECK_STATUSES = (*STATUSES, "not-run")

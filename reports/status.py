@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, TypeVar
 
-from interp_audit.model import DistributionResult, ModeResult
+from interp_audit.model import DistributionResult, ModeResult, ScanReport
 
 T = TypeVar("T")
 
@@ -68,3 +68,27 @@ def grouped(items: Iterable[tuple[str, T]]) -> list[tuple[list[str], T]]:
         else:
             groups.append(([label], value))
     return groups
+
+
+def degraded_text(result: DistributionResult) -> Optional[str]:
+    """``degraded: no C speedups for a._speedups, b._c`` when a fallback was used, else None."""
+    if not result.degraded_modules:
+        return None
+    return "degraded: no C speedups for " + ", ".join(result.degraded_modules)
+
+
+def tier_text(result: DistributionResult) -> str:
+    """The tier as every format writes it, with the degraded note beside it."""
+    tier = result.tier or NO_VERDICT
+    degraded = degraded_text(result)
+    return f"{tier}, {degraded}" if degraded and result.tier else tier
+
+
+def known_problem_lines(report: ScanReport) -> list[str]:
+    """One line per known problem of each interpreter: what crashes and the advice."""
+    lines = []
+    for run in report.interpreters:
+        for problem in run.known_problems:
+            lines.append(f"Python {run.python.version}: {problem.what} [{problem.id}]; hit by "
+                         f"{', '.join(problem.distributions)}, not held against them. Advice: {problem.advice}.")
+    return lines

@@ -265,7 +265,7 @@ def matrix_columns(matrix: Matrix, style: Style, wide: bool) -> list[GridColumn]
     rows = matrix.rows
     columns = [
         GridColumn("distribution", [Text(r.name, style="bold") for r in rows], fit="name"),
-        GridColumn("version", [Text(r.version) for r in rows], fit="name"),
+        GridColumn("version", [Text(r.version) for r in rows], fit="fixed"),
     ]
     checks = _checks(matrix)
     for column in matrix.columns:

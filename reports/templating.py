@@ -14,7 +14,7 @@ from interp_audit.model import FLAGS, MODES, TIERS, Crash, DistributionResult, t
 from interp_audit.reports.matrix import Matrix, Row
 from interp_audit.reports import smoke
 from interp_audit.reports.advice import what_to_do
-from interp_audit.reports.status import blocked_chain, culprit_of, grouped, mode_status
+from interp_audit.reports.status import blocked_chain, culprit_of, degraded_text, grouped, known_problem_lines, mode_status
 
 SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "✹", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
 STATUS_TEXT = {
@@ -114,7 +114,8 @@ def environment() -> Environment:
     env.globals.update(
         MODES=MODES, TIERS=TIERS, FLAGS=FLAGS, SYMBOLS=SYMBOLS, STATUS_TEXT=STATUS_TEXT, STATUS_RANK=STATUS_RANK,
         MODE_TITLES=MODE_TITLES, TIER_TEXT=TIER_TEXT, FLAG_TEXT=FLAG_TEXT,
-        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain, why_groups=why_groups, crash_groups=crash_groups,
+        mode_status=mode_status, culprit_of=culprit_of, degraded_text=degraded_text,
+        known_problem_lines=known_problem_lines, blocked_chain=blocked_chain, why_groups=why_groups, crash_groups=crash_groups,
         css=_asset("report.css"), js=_asset("report.js"),
         CHECKS=smoke.CHECKS, CHECK_HEADINGS=smoke.HEADINGS, CHECK_TITLES=smoke.TITLES, CHECK_RANK=smoke.STATUS_RANK,
         CHECK_SYMBOLS=CHECK_SYMBOLS, CHECK_TEXT=CHECK_TEXT, CHECK_CLASS=CHECK_CLASS, INFORMATIONAL=smoke.INFORMATIONAL,

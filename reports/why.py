@@ -288,13 +288,7 @@ def finding_line(result: DistributionResult) -> str:
     return ", ".join(codes) + f"; fix: interp-audit explain {codes[0].split()[0]}"
 
 
-def problem_lines(problem: KnownProblem, executable: str = "python") -> list[str]:
-    """A known problem of an interpreter in two lines: what and how to reproduce it, then the advice."""
-    where = " ".join(part for part in (problem.kind, f"in {problem.mode}" if problem.mode else "") if part)
-    reproduce = ""
-    if problem.reproduction:
-        reproduce = f"; the standard library alone reproduces it: import {', '.join(problem.reproduction)}"
-        if where:
-            reproduce += f" ({where})"
-    affected = f" Seen with {len(problem.distributions)} distribution(s)." if problem.distributions else ""
-    return [f"{problem.id}: {problem.what}{reproduce}", f"{problem.advice}.{affected}".replace("..", ".")]
+def problem_lines(problem: KnownProblem) -> list[str]:
+    """A known problem of an interpreter in two lines: what crashes, then the advice and who ran into it."""
+    hit = f" Hit by {', '.join(problem.distributions)} (their tiers are kept)." if problem.distributions else ""
+    return [f"{problem.id}: {problem.what}", f"{problem.advice.rstrip('.')}.{hit}"]

@@ -48,7 +48,7 @@ def extension_names(dist: str) -> list[str]:
 
 def probe(env, name, mode, scenario, extensions=(), timeout=20.0):
     """Run the runtime probe; return (returncode or "timeout", events)."""
-    request = {"name": name, "mode": mode, "scenario": scenario, "extensions": list(extensions)}
+    request = {"names": [name], "mode": mode, "scenario": scenario, "extensions": list(extensions)}
     with tempfile.TemporaryFile() as events:
         fd = events.fileno()
         try:

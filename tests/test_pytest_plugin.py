@@ -145,9 +145,8 @@ def test_failing_assert_shows_the_subinterpreter_traceback(run, pytester):
     assert statuses["test_ok[subinterp-isolated]"] == "PASSED"
     assert statuses["test_bad[subinterp-isolated]"] == "FAILED"
     section = _section(result, "test_bad[subinterp-isolated]")
-    assert "in isolated sub-interpreter sub1" in section
-    assert 'test_results.py", line 6, in test_bad' in section
-    assert "AssertionError: assert [1, 2] == [1, 3]" in section  # pytest's assertion rewriting
+    assert "test_results.py:6: AssertionError" in section
+    assert "assert [1, 2] == [1, 3]" in section  # pytest's assertion rewriting
     result.assert_outcomes(passed=1, failed=1)
 
 
@@ -183,46 +182,192 @@ def test_single_phase_extension_fails_isolated_passes_legacy(run, pytester, ext,
         assert "ImportError: module ia_single does not support loading in subinterpreters" in section
 
 
-def test_parametrize_and_tmp_path_reach_the_subinterpreter_other_fixtures_skip(run, pytester):
-    pytester.makepyfile(test_args="""
+FIXTURE_CONFTEST = """
+    import pytest
+
+    @pytest.fixture
+    def from_conftest():
+        return "conftest value"
+
+    @pytest.fixture(autouse=True)
+    def interpreter_id(request):
+        import sys
+        if sys.version_info >= (3, 13):
+            import _interpreters as api
+            current, main = api.get_current()[0], api.get_main()[0]
+        else:
+            import _xxsubinterpreters as api
+            current, main = api.get_current(), api.get_main()
+        request.node.in_main = current == main  # an autouse fixture that every test sees
+        yield
+"""
+
+
+def test_fixtures_conftest_autouse_class_scope_and_setup_module_run_inside(run, pytester):
+    pytester.makeconftest(FIXTURE_CONFTEST)
+    pytester.makepyfile(test_fixtures="""
+        import os
         import pytest
 
-        class Box:
-            def __init__(self, value):
-                self.value = value
+        CALLS = []
 
-        @pytest.mark.parametrize("box", [Box(3)], ids=["box3"])
-        @pytest.mark.parametrize("n", [1, 2])
-        def test_params(n, box, tmp_path):
-            (tmp_path / "f").write_text(str(n * box.value))
-            assert (tmp_path / "f").read_text() in ("3", "6")
-            assert n * box.value < 5
+        def setup_module(module):
+            CALLS.append("setup_module")
 
-        def test_monkeypatch(monkeypatch):
-            pass
+        @pytest.fixture(scope="class")
+        def per_class():
+            CALLS.append("per_class")
+            return object()
 
-        @pytest.mark.parametrize("f", [lambda: 1])
-        def test_lambda(f):
-            pass
+        def test_monkeypatch(monkeypatch, request):
+            monkeypatch.setenv("IA_VALUE", "set")
+            assert os.environ["IA_VALUE"] == "set"
+            assert request.node.in_main is False
+
+        def test_capsys(capsys):
+            print("to stdout")
+            assert capsys.readouterr().out == "to stdout\\n"
+
+        def test_conftest_fixture(from_conftest):
+            assert from_conftest == "conftest value"
+
+        class TestClassScope:
+            def test_one(self, per_class):
+                type(self).first = per_class
+
+            def test_two(self, per_class):
+                assert per_class is type(self).first
+
+        def test_setup_module_ran_once():
+            assert CALLS == ["setup_module", "per_class"]
+
+        @pytest.mark.parametrize("f", [lambda: 1], ids=["fn"])
+        def test_unpicklable_param(f, tmp_path):
+            assert f() == 1 and tmp_path.is_dir()
+
+        def test_prints_and_fails():
+            print("shown under captured stdout")
+            assert 1 + 1 == 3
     """)
     result = run("--subinterpreters-only")
-    statuses = _statuses(result)
-    assert statuses["test_params[1-box3-subinterp-isolated]"] == "PASSED"
-    assert statuses["test_params[2-box3-subinterp-isolated]"] == "FAILED"
-    assert "assert (2 * 3) < 5" in _section(result, "test_params[2-box3-subinterp-isolated]")
-    assert statuses["test_monkeypatch[subinterp-isolated]"] == "SKIPPED"
-    result.stdout.fnmatch_lines(["*fixtures other than tmp_path are not available inside sub-interpreters*monkeypatch*",
-                                 "*parameters cannot be pickled into a sub-interpreter*"])
+    assert _statuses(result) == {
+        "test_monkeypatch[subinterp-isolated]": "PASSED",
+        "test_capsys[subinterp-isolated]": "PASSED",
+        "test_conftest_fixture[subinterp-isolated]": "PASSED",
+        "TestClassScope::test_one[subinterp-isolated]": "PASSED",
+        "TestClassScope::test_two[subinterp-isolated]": "PASSED",
+        "test_setup_module_ran_once[subinterp-isolated]": "PASSED",
+        "test_unpicklable_param[fn-subinterp-isolated]": "PASSED",
+        "test_prints_and_fails[subinterp-isolated]": "FAILED",
+    }
+    section = _section(result, "test_prints_and_fails[subinterp-isolated]")
+    assert "assert (1 + 1) == 3" in section  # pytest's assertion rewriting, inside
+    assert "Captured stdout call" in section and "shown under captured stdout" in section
+    # one pytest session in one sub-interpreter for the module, one child process
+    result.stdout.fnmatch_lines(["sub-interpreter variants: 1 pytest session(s) in sub-interpreters (scope: module), "
+                                 "1 child process(es), 0 replaced after a crash or hang"])
+
+
+def test_scope_module_gives_each_file_a_fresh_interpreter_and_test_each_test(run, pytester):
+    pytester.makepyfile(shared="SEEN = []")
+    body = """
+        import shared
+        shared.SEEN.append(__name__)
+        COUNT = []
+
+        def test_only_this_module_imported():
+            assert shared.SEEN == [__name__]
+
+        def test_first_in_this_interpreter():
+            COUNT.append(1)
+            assert COUNT == [1]
+
+        def test_second_in_this_interpreter():
+            COUNT.append(1)
+            assert COUNT == [1]
+    """
+    pytester.makepyfile(test_a=body, test_b=body)
+    failing = {}
+    for scope in ("session", "module", "test"):
+        result = run("--subinterpreters-only", "--subinterpreters-scope=" + scope)
+        failing[scope] = sorted(line.split(" ")[0] for line in result.outlines
+                                if " FAILED " in line and "::" in line.split(" ")[0])
+        result.stdout.fnmatch_lines(["*%d pytest session(s) in sub-interpreters (scope: %s)*"
+                                     % ({"session": 1, "module": 2, "test": 6}[scope], scope)])
+    assert failing == {
+        "session": ["test_a.py::test_only_this_module_imported[subinterp-isolated]",
+                    "test_a.py::test_second_in_this_interpreter[subinterp-isolated]",
+                    "test_b.py::test_only_this_module_imported[subinterp-isolated]",
+                    "test_b.py::test_second_in_this_interpreter[subinterp-isolated]"],
+        "module": ["test_a.py::test_second_in_this_interpreter[subinterp-isolated]",
+                   "test_b.py::test_second_in_this_interpreter[subinterp-isolated]"],
+        "test": [],
+    }
+
+
+def test_selection_maxfail_and_junitxml_see_the_variants(run, pytester):
+    pytester.makepyfile(test_sel="""
+        def test_a():
+            pass
+
+        def test_b():
+            assert False, "b fails"
+
+        def test_c():
+            pass
+    """)
+    stopped = run("--subinterpreters-only", "-x")
+    assert _statuses(stopped) == {"test_a[subinterp-isolated]": "PASSED", "test_b[subinterp-isolated]": "FAILED"}
+    xml = pytester.path / "report.xml"
+    selected = run("--subinterpreters", "-k", "subinterp and not test_c", "--junitxml", str(xml))
+    assert _statuses(selected) == {"test_a[subinterp-isolated]": "PASSED", "test_b[subinterp-isolated]": "FAILED"}
+    text = xml.read_text()
+    assert 'name="test_b[subinterp-isolated]"' in text and "b fails" in text
+
+
+def test_pdb_is_a_usage_error_that_says_why(run, pytester):
+    pytester.makepyfile(test_neutral=NEUTRAL_TESTS)
+    result = run("--subinterpreters", "--pdb")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--subinterpreters cannot be used with --pdb or --trace: the variants run in a "
+                                 "sub-interpreter of a child process*"])
+
+
+def test_module_refused_by_isolated_interpreters_fails_each_variant_in_one_session(run, pytester, ext):
+    ext("ia_single")
+    pytester.makepyfile(test_refused="""
+        import pytest
+        import ia_single
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_answer(n):
+            assert ia_single.answer() == 42
+    """)
+    result = run("--subinterpreters-only")
+    assert sorted(_statuses(result).values()) == ["ERROR"] * 8
+    for n in range(8):
+        section = _section(result, "ERROR at setup of test_answer[%d-subinterp-isolated]" % n)
+        assert ("collecting test_refused.py in the isolated sub-interpreter failed: "
+                "ImportError: module ia_single does not support loading in subinterpreters") in section
+    # Quickly: one inner session, in one child process, for all eight (not a process per test).
+    result.stdout.fnmatch_lines(["sub-interpreter variants: 1 pytest session(s) in sub-interpreters (scope: module), "
+                                 "1 child process(es), 0 replaced after a crash or hang"])
+    legacy = run("--subinterpreters-only", "--subinterpreters=legacy")
+    assert sorted(_statuses(legacy).values()) == ["PASSED"] * 8
 
 
 # --------------------------------------------------------------------------- crashes and hangs
 
 
-def test_crash_fails_that_test_names_signal_and_culprit_and_session_continues(run, pytester, ext):
+def test_segfault_and_hang_fail_their_test_one_child_replaced_each_others_report(run, pytester, ext):
     ext("ia_segv")
     pytester.makepyfile(test_crash="""
         import signal
         import threading
+        import time
+
+        def test_before():
+            pass
 
         def test_import_crashes():
             import ia_segv
@@ -230,30 +375,10 @@ def test_crash_fails_that_test_names_signal_and_culprit_and_session_continues(ru
         def test_body_crashes():
             signal.pthread_kill(threading.get_ident(), signal.SIGSEGV)
 
-        def test_after():
-            assert True
-    """)
-    result = run("--subinterpreters-only")
-    assert _statuses(result) == {
-        "test_import_crashes[subinterp-isolated]": "FAILED",
-        "test_body_crashes[subinterp-isolated]": "FAILED",
-        "test_after[subinterp-isolated]": "PASSED",
-    }
-    section = _section(result, "test_import_crashes[subinterp-isolated]")
-    assert "crashed with SIGSEGV (signal 11) while importing module 'ia_segv' in sub-interpreter sub1" in section
-    section = _section(result, "test_body_crashes[subinterp-isolated]")
-    assert "crashed with SIGSEGV (signal 11) while running test_crash.py::test_body_crashes[subinterp-isolated]" in section
+        def test_between():
+            pass
 
-
-def test_hang_times_out_names_culprit_and_session_continues(run, pytester, ext):
-    ext("ia_hang")
-    pytester.makepyfile(test_hang="""
-        import time
-
-        def test_import_hangs():
-            import ia_hang
-
-        def test_sleeps():
+        def test_hangs():
             time.sleep(600)
 
         def test_after():
@@ -261,14 +386,53 @@ def test_hang_times_out_names_culprit_and_session_continues(run, pytester, ext):
     """)
     result = run("--subinterpreters-only", "--subinterpreters-timeout=3")
     assert _statuses(result) == {
-        "test_import_hangs[subinterp-isolated]": "FAILED",
-        "test_sleeps[subinterp-isolated]": "FAILED",
+        "test_before[subinterp-isolated]": "PASSED",
+        "test_import_crashes[subinterp-isolated]": "FAILED",
+        "test_body_crashes[subinterp-isolated]": "FAILED",
+        "test_between[subinterp-isolated]": "PASSED",
+        "test_hangs[subinterp-isolated]": "FAILED",
         "test_after[subinterp-isolated]": "PASSED",
     }
-    assert "timed out after 3s (--subinterpreters-timeout), while importing module 'ia_hang'" in _section(
-        result, "test_import_hangs[subinterp-isolated]")
-    assert "timed out after 3s (--subinterpreters-timeout), while running test_hang.py::test_sleeps" in _section(
-        result, "test_sleeps[subinterp-isolated]")
+    section = _section(result, "test_import_crashes[subinterp-isolated]")
+    assert re.search(r"the child process \(pid \d+\) running the isolated sub-interpreter crashed with SIGSEGV "
+                     r"\(signal 11\) while running test_crash.py::test_import_crashes\[subinterp-isolated\] \(call\), "
+                     r"importing module 'ia_segv', in sub-interpreter sub1", section)
+    assert "Captured stderr child process (tail)" in section and "Fatal Python error: Segmentation fault" in section
+    section = _section(result, "test_body_crashes[subinterp-isolated]")
+    assert ("crashed with SIGSEGV (signal 11) while running test_crash.py::test_body_crashes[subinterp-isolated] "
+            "(call) in sub-interpreter sub1") in section
+    assert 'test_crash.py", line 12 in test_body_crashes' in section  # faulthandler's stack, from the child
+    section = _section(result, "test_hangs[subinterp-isolated]")
+    assert re.search(r"timed out after 3s \(--subinterpreters-timeout\) while running "
+                     r"test_crash.py::test_hangs\[subinterp-isolated\] \(call\) in sub-interpreter sub1; "
+                     r"the child process \(pid \d+\) was killed", section)
+    # three crashes, three replacements: four children in all, each new one resumed with the next test
+    result.stdout.fnmatch_lines(["sub-interpreter variants: 4 pytest session(s) in sub-interpreters (scope: module), "
+                                 "4 child process(es), 3 replaced after a crash or hang"])
+    pids = re.findall(r"replaced: .*pid (\d+)", result.stdout.str())
+    assert len(pids) == len(set(pids)) == 3
+
+
+def test_crash_while_collecting_fails_that_files_tests_only(run, pytester, ext):
+    ext("ia_segv")
+    pytester.makepyfile(test_a_crashes="""
+        import ia_segv
+
+        def test_one():
+            pass
+
+        def test_two():
+            pass
+    """, test_b_fine="""
+        def test_fine():
+            pass
+    """)
+    result = run("--subinterpreters-only", "--subinterpreters-scope=session")
+    assert _statuses(result) == {"test_one[subinterp-isolated]": "ERROR", "test_two[subinterp-isolated]": "ERROR",
+                                 "test_fine[subinterp-isolated]": "PASSED"}
+    assert ("crashed with SIGSEGV (signal 11) while collecting test_a_crashes.py, importing module 'ia_segv', in "
+            "sub-interpreter sub1") in _section(result, "ERROR at setup of test_two[subinterp-isolated]")
+    result.stdout.fnmatch_lines(["*2 child process(es), 1 replaced after a crash or hang"])
 
 
 # --------------------------------------------------------------------------- markers
@@ -318,8 +482,8 @@ def test_marker_n4_catches_code_that_is_not_interpreter_or_thread_safe(run, pyte
     assert "assert ia_cglobal.get_value() == mine" in section or "AssertionError: assert" in section
     section = _section(result, "test_race_own_gil[subinterp-isolated-n4]")
     # Which step was in progress depends on timing (another interpreter may still be importing).
-    assert re.search(r"crashed with SIGABRT \(signal 6\) while (running test_marked\.py::test_race_own_gil\S*"
-                     r"|importing module '[\w.]+') in sub-interpreter", section)
+    assert re.search(r"crashed with SIGABRT \(signal 6\) while (running test_marked\.py::test_race_own_gil\S* "
+                     r"\(\w+\)|importing module '[\w.]+')(, importing module '[\w.]+',)? in sub-interpreter", section)
 
 
 def test_marker_variants_exist_without_the_option(run, pytester):

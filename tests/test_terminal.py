@@ -22,15 +22,21 @@ from interp_audit.model import (Control, Crash, DistributionResult, Finding, Kno
 from interp_audit.reports import json as json_report
 from interp_audit.reports import table, why
 from interp_audit.reports.advice import what_to_do
+from interp_audit.verdict import known_problems
 
 from screen import parse_grid, plain, run_in_pty, squeeze
 from test_reports import _fail, _inferred_ok, _ladder_ok, _ok, _passed, sample_report, smoke_report
 
 CLI = [sys.executable, "-m", "interp_audit"]
 LONG_NAME = "an-extremely-long-distribution-name-for-the-terminal-matrix-test"
-DATETIME_PROBLEM = KnownProblem(
-    id="cpython-3.13.0-parallel-datetime", what="isolated interpreters importing _datetime at once abort the process",
-    reproduction=["_datetime"], kind="parallel", mode="isolated", distributions=["usesdatetime"])
+DATETIME_CONTROL = Control(
+    kind="parallel", mode="isolated", imports=["_datetime"], runs=20, crashed=True,
+    crash=Crash(signal="SIGABRT", returncode=-6, culprit="_datetime", culprit_is_stdlib=True,
+                stderr_tail="double free or corruption (out)\nFatal Python error: Aborted"),
+    problem="parallel/isolated/_datetime")
+#: The known problem auditor/verdict.py derives from that control (what every run of the report lists).
+DATETIME_PROBLEM = known_problems([DistributionResult(name="usesdatetime", version="0.9",
+                                                      controls=[DATETIME_CONTROL])])[0]
 
 
 def _finding(code: str, severity: str, dist: str, module: str, fix: str) -> Finding:
@@ -43,8 +49,6 @@ def verdict_kinds(python: str) -> list[DistributionResult]:
     refusal = "ImportError: module fontish.cu2qu._c does not support loading in subinterpreters"
     submodule = ModuleResult(name="fontish.cu2qu", kind="submodule", tier="main-only", error=refusal, modes={
         "isolated": _fail(refusal), "shared-gil": _fail(refusal), "legacy": _fail(refusal), "main": _ok()})
-    datetime_crash = Crash(signal="SIGABRT", returncode=-6, culprit="_datetime", culprit_is_stdlib=True,
-                           stderr_tail="double free or corruption (out)\nFatal Python error: Aborted")
     return [
         DistributionResult(
             name="fontish", version="4.0", import_names=["fontish"], tier="main-only", modes=_ladder_ok(),
@@ -57,9 +61,7 @@ def verdict_kinds(python: str) -> list[DistributionResult]:
             findings=[_finding("IA304", "medium", "speedy", "speedy._accel", "Make speedy._accel multi-phase.")]),
         DistributionResult(
             name="usesdatetime", version="0.9", import_names=["usesdatetime"], tier="own-gil", modes=_ladder_ok(),
-            cpython_problems=[DATETIME_PROBLEM.id],
-            controls=[Control(kind="parallel", mode="isolated", imports=["_datetime"], runs=20, crashed=True,
-                              crash=datetime_crash, problem=DATETIME_PROBLEM.id)]),
+            cpython_problems=[DATETIME_PROBLEM.id], controls=[DATETIME_CONTROL]),
         DistributionResult(name=LONG_NAME, version="2024.10.7.post1", import_names=["longname"], tier="shared-gil",
                            flags=["smoke-failed", "one-per-process"], modes=_ladder_ok(),
                            one_per_process=[{"module": "longname._core", "framework": "pyo3",
@@ -73,7 +75,7 @@ def full_report() -> ScanReport:
     report = smoke_report()
     for run in report.interpreters:
         run.distributions += verdict_kinds(run.python.version)
-        run.known_problems = [DATETIME_PROBLEM]
+        run.known_problems = known_problems(run.distributions)
     return report
 
 
@@ -353,6 +355,6 @@ def test_show_renders_every_section_of_a_rich_result(results_file):
     text = " ".join(_show("usesdatetime", "--results", str(results_file), "--python", "3.13").stdout.split())
     assert "control for parallel in isolated" in text and "crashed too: CPython's problem" in text
     assert "double free or corruption" in text  # the control's stderr
-    assert DATETIME_PROBLEM.what in text
+    assert _words(DATETIME_PROBLEM.what) in text
     font = " ".join(_show("fontish", "--results", str(results_file), "--python", "3.13").stdout.split())
     assert "fontish.cu2qu (submodule): main-only" in font and "why it climbed:" in font

@@ -31,6 +31,7 @@ COMMANDS = {
     "site": "site",
     "survey": "survey",
     "history": "history",
+    "wheel": "wheel",
     "show": "show",
 }
 

@@ -33,6 +33,20 @@ def below(report: ScanReport, tier: str) -> bool:
     return any(d.tier and tier_rank(d.tier) > tier_rank(tier) for run in report.interpreters for d in run.distributions)
 
 
+def write_report(report: ScanReport, fmt: str, output: Optional[Path]) -> None:
+    """Print the terminal table, or write ``report`` in format ``fmt`` to ``output`` / standard output."""
+    if fmt == "table" and output is None:
+        from rich.console import Console
+
+        from interp_audit.reports.table import render
+
+        render(report, Console())
+        return
+    from interp_audit.reports import formats
+
+    write_text(formats.get(fmt).render(report), output)
+
+
 COLOR_CHOICES = ("auto", "always", "never")
 
 

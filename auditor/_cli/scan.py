@@ -12,7 +12,8 @@ from rich.console import Console
 
 from interp_audit.model import TIERS
 from interp_audit.reports import formats
-from interp_audit.scan import ScanOptions, scan
+from interp_audit.options import ScanOptions, check_module_names, configured_ignore_modules
+from interp_audit.scan import scan
 from interp_audit.source.interface import SourceError
 from interp_audit.store.sqlite import SQLiteStore, store_path
 from interp_audit.target import Target, TargetError, resolve
@@ -76,6 +77,9 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
 @click.option("--no-smoke", is_flag=True, help="Skip the behaviour checks after a successful import.")
 @click.option("--smoke", "smoke_files", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Extra smoke snippets: a TOML file, a .py file or a directory of them (see docs/smoke.md).")
+@click.option("--ignore-module", "ignore_modules", multiple=True, metavar="MODULE",
+              help="Leave this module and its submodules out of the audit (repeatable; adds to "
+                   "[tool.interp-audit] ignore-modules). The result notes what was excluded.")
 @click.option("--select", multiple=True, metavar="CODES",
               help="Only these rule codes or prefixes (comma-separated, repeatable), e.g. IA1,IA301.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Never report these rule codes or prefixes.")
@@ -86,7 +90,7 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write stored results.")
 @matrix_options
 def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, static_only, no_smoke, smoke_files,
-            select, ignore, config_path, cache_dir, no_cache, **terminal) -> None:
+            ignore_modules, select, ignore, config_path, cache_dir, no_cache, **terminal) -> None:
     """Audit installed distributions inside real sub-interpreters.
 
     Every top-level import name of every distribution (or of NAMES only) is
@@ -103,8 +107,10 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
     targets = _targets(pythons, err)
     rules = load_config(config_path).merged(select=select, ignore=ignore)
     snippets = load_user_snippets(smoke_files, project_dir=Path.cwd()) if not no_smoke else None
+    excluded = configured_ignore_modules(config_path) + check_module_names(ignore_modules, "--ignore-module")
     options = ScanOptions(names=list(names), stdlib=stdlib, jobs=jobs, timeout=timeout, static_only=static_only,
-                          smoke=not (no_smoke or static_only), snippets=snippets, rules=rules)
+                          smoke=not (no_smoke or static_only), snippets=snippets, rules=rules,
+                          ignore_modules=sorted(set(excluded)))
     store = _store(cache_dir, no_cache)
     try:
         with progress_bar(err, "Auditing") as progress:
@@ -125,4 +131,3 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
         sys.exit(2)
     if fail_under and below(report, fail_under):
         sys.exit(1)
-

@@ -6,8 +6,10 @@ themselves) it adds no items and changes no outcome.  See
 ``docs/pytest-plugin.md`` for usage.
 
 * ``--subinterpreters[=isolated|shared-gil|legacy]`` adds a variant
-  ``test_x[subinterp-MODE]`` of every test function;
+  ``test_x[subinterp-MODE]`` of every test function, run by a pytest session
+  inside a sub-interpreter of a long-lived child process (``runner.py``);
   ``--subinterpreters-only`` runs the variants instead of the originals;
+  ``--subinterpreters-scope`` says how long one sub-interpreter lives;
   ``--subinterpreters-timeout`` bounds each variant.
 * ``@pytest.mark.subinterpreters(n=4, mode="isolated", rounds=1)`` runs the
   body in ``n`` interpreters at once; ``@pytest.mark.main_interpreter_only``
@@ -18,11 +20,14 @@ themselves) it adds no items and changes no outcome.  See
 
 import pytest
 
+from . import inner
 from .handle import subinterpreter  # noqa: F401  (the fixture, found by pytest here)
 from .launch import support_reason
+from .runner import SCOPES, VariantRunner
 
 MODES = ("isolated", "shared-gil", "legacy")
 DEFAULT_TIMEOUT = 300.0
+RUNNER = pytest.StashKey()
 
 
 def pytest_addoption(parser):
@@ -52,6 +57,14 @@ def pytest_addoption(parser):
         metavar="SECONDS",
         help="fail a sub-interpreter variant that runs longer than this (default %(default)s; 0: no limit)",
     )
+    group.addoption(
+        "--subinterpreters-scope",
+        default="module",
+        choices=SCOPES,
+        help="how long one sub-interpreter (and the pytest session inside it) lives: the whole session, "
+        "each test module (default: module state does not leak from one file into the next), "
+        "or each test (to hunt state leaks)",
+    )
 
 
 def pytest_configure(config):
@@ -64,11 +77,20 @@ def pytest_configure(config):
         "markers",
         "main_interpreter_only(reason): never run this test inside a sub-interpreter (interp-audit)",
     )
+    if inner.ACTIVE:
+        return  # the session inside a sub-interpreter: markers only, no variants of variants
     mode = requested_mode(config)
     if mode is not None:
         reason = support_reason(mode)
         if reason:
             raise pytest.UsageError("--subinterpreters=%s: %s (this is %s)" % (mode, reason, _python_name()))
+        if config.getoption("usepdb", False) or config.getoption("trace", False):
+            raise pytest.UsageError(
+                "--subinterpreters cannot be used with --pdb or --trace: the variants run in a sub-interpreter "
+                "of a child process, with no terminal to debug in. Debug the test itself without "
+                "--subinterpreters, or use the subinterpreter fixture to reproduce the failure.")
+    config.stash[RUNNER] = VariantRunner(config, config.getoption("subinterpreters_scope", "module"),
+                                         config.getoption("subinterpreters_timeout", DEFAULT_TIMEOUT))
 
 
 def requested_mode(config):
@@ -84,9 +106,10 @@ def pytest_collection_modifyitems(session, config, items):
     """Add (or substitute) the sub-interpreter variants; -k and -m then apply to them too."""
     from .variants import make_variant
 
+    if inner.ACTIVE:
+        return
     cli_mode = requested_mode(config)
     only = config.getoption("subinterpreters_only", False)
-    timeout = config.getoption("subinterpreters_timeout", DEFAULT_TIMEOUT)
     result = []
     changed = False
     for item in items:
@@ -97,9 +120,56 @@ def pytest_collection_modifyitems(session, config, items):
         changed = True
         if not only:
             result.append(item)
-        result.append(make_variant(item, plan, timeout, _opt_out(item)))
+        result.append(make_variant(item, plan, _opt_out(item)))
     if changed:
         items[:] = result
+
+
+def pytest_collection_finish(session):
+    """Put every variant that will run into its batch (after -k, -m and --deselect)."""
+    from .variants import SubinterpreterItem
+
+    runner = session.config.stash.get(RUNNER, None)
+    if runner is None:
+        return
+    for item in session.items:
+        if isinstance(item, SubinterpreterItem) and item.skip_reason() is None:
+            runner.add(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Log a variant's reports from its sub-interpreter(s) as if it had run here."""
+    from .variants import SubinterpreterItem, variant_reports
+
+    runner = item.config.stash.get(RUNNER, None)
+    if runner is None or not isinstance(item, SubinterpreterItem) or item.nodeid not in runner.batch_of:
+        return None  # skipped variants run the usual way (their runtest skips)
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    reports = variant_reports(item, runner.result(item))
+    # What the outer session set up for the tests before this one (their class or module) ends
+    # here when the next item needs it no more, as at the end of any item's teardown.
+    outer = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem), "teardown")
+    if outer.excinfo is not None:
+        reports[-1] = item.ihook.pytest_runtest_makereport(item=item, call=outer)
+    for report in reports:
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def pytest_sessionfinish(session):
+    runner = session.config.stash.get(RUNNER, None)
+    if runner is not None:
+        runner.close()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = config.stash[RUNNER].summary() if RUNNER in config.stash else []
+    if lines:
+        terminalreporter.section("interp-audit sub-interpreters", sep="-")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def _plan_for(item, cli_mode):

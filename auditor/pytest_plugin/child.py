@@ -1,34 +1,26 @@
 """Child process doing the sub-interpreter work for the pytest plugin.
 
-Standard library (and interp_audit.probe) only: the sub-interpreter work happens here, never in the
-pytest process, so a crash or a hang costs this process and not the test
-session.  Two commands:
+Standard library (and ``interp_audit.probe``) only in this process's main
+interpreter: the sub-interpreter work happens here, never in the pytest
+process, so a crash or a hang costs this process and not the test session.
+Two commands:
 
-``python -P child.py test EVENTS_PATH``
-    run one test function (the request, a Python literal dict, comes on
-    standard input) in fresh sub-interpreters; see below.
+``python -P child.py tests SYS_PATH REQUEST_FD EVENTS_FD``
+    a long-lived process: each request (one ``repr()`` of a dict a line on
+    REQUEST_FD) runs a pytest session in fresh sub-interpreters, see
+    ``inner.py``; its events go to EVENTS_FD, then ``{"event": "batch-done"}``.
 ``python -P child.py serve MODE REQUEST_FD RESPONSE_FD SYS_PATH``
     make one sub-interpreter and serve the ``subinterpreter`` fixture's
     requests in it (length-prefixed pickles: ``run``, ``eval``, ``call``,
     ``close``) until ``close`` or end of input.
 
-The ``test`` request holds:
-
-* ``module``, ``path``  -- the test module's import name and file;
-* ``cls``, ``function`` -- qualified class name (or None) and function name;
-* ``kind``              -- ``function`` or ``unittest`` (a TestCase method);
-* ``kwargs``            -- pickled dict of the direct parametrize values;
-* ``tmp_path``          -- a directory when the test asks for ``tmp_path``;
-* ``sys_path``, ``rewrite`` -- the pytest process's sys.path, and whether to
-  rewrite asserts like pytest does;
-* ``mode``, ``n``, ``rounds`` -- kind of interpreter, how many at once (one
-  thread each), and how many times to start again with fresh interpreters.
-
-For ``test``, every event is one ``repr()`` of a dict appended with one ``os.write`` to the
-events file, so the parent can read them back after a crash:
-``begin``/``end`` around module loads and ``call-begin``/``call-end`` around
-the test call (a ``begin`` without its ``end`` names the culprit), and one
-``result`` per interpreter (``outcome`` is passed, failed, skipped or xfailed).
+A ``tests`` request holds ``mode``, ``n`` (interpreters at once, one thread
+each), ``rounds`` (times to start again with fresh interpreters), and what
+``inner.run_session`` needs: ``args``, ``paths``, ``nodeids``, ``basetemp``.
+Events are written by :func:`emit`, one line with one ``os.write`` each, so
+the parent reads back everything written before a crash.  Faulthandler is on
+in this process's main interpreter: a fatal signal in a sub-interpreter
+dumps the stack to the output the parent keeps the tail of.
 """
 
 import os
@@ -40,123 +32,6 @@ import threading
 # 3.12 aborts at exit when an isolated interpreter is the first to import the
 # OpenSSL-backed modules.
 MAIN_PRE_IMPORTS = ("hashlib", "ssl", "pytest", "_pytest.assertion.rewrite")
-
-# The code run in every sub-interpreter, kept as text because
-# sub-interpreters share no objects with this module.
-SUB_CODE = r'''
-def _interp_audit_test(request, where, tmp_path, ready_fd, go_fd):
-    import os, sys
-
-    fd = request["events_fd"]
-
-    def emit(event):
-        event["where"] = where
-        os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
-
-    def classify(exc, stage):
-        import traceback
-        kind = type(exc).__name__
-        origin = type(exc).__module__
-        if origin in ("_pytest.outcomes", "builtins", "unittest.case"):  # pytest sets builtins
-            msg = str(getattr(exc, "msg", None) or exc)
-            if kind in ("Skipped", "SkipTest"):
-                return {"event": "result", "outcome": "skipped", "text": msg}
-            if kind == "XFailed":
-                return {"event": "result", "outcome": "xfailed", "text": msg}
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename == "<string>":
-            tb = tb.tb_next
-        text = "".join(traceback.format_exception(type(exc), exc, tb))
-        return {"event": "result", "outcome": "failed", "stage": stage, "text": text}
-
-    def install_markers():
-        bootstrap = sys.modules.get("_frozen_importlib")
-        original = getattr(bootstrap, "_load_unlocked", None)
-        if original is None or getattr(original, "_interp_audit", False):
-            return
-
-        def _load_unlocked(spec):
-            emit({"event": "begin", "module": spec.name})
-            module = original(spec)
-            emit({"event": "end", "module": spec.name})
-            return module
-
-        _load_unlocked._interp_audit = True
-        bootstrap._load_unlocked = _load_unlocked
-
-    def load_module():
-        import ast, importlib, importlib.util
-        name, path = request["module"], request["path"]
-        parent = name.rpartition(".")[0]
-        if parent:
-            try:
-                importlib.import_module(parent)
-            except ImportError:
-                pass
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        with open(path, "rb") as handle:
-            source = handle.read()
-        tree = ast.parse(source, path)
-        if request["rewrite"]:
-            from _pytest.assertion.rewrite import rewrite_asserts
-            rewrite_asserts(tree, source, path)
-        code = compile(tree, path, "exec", dont_inherit=True)
-        sys.modules[name] = module
-        emit({"event": "begin", "module": name})
-        exec(code, module.__dict__)
-        emit({"event": "end", "module": name})
-        return module
-
-    def make_call(module):
-        import pickle
-        owner = module
-        for part in (request["cls"] or "").split(".") if request["cls"] else ():
-            owner = getattr(owner, part)
-        if request["kind"] == "unittest":
-            return owner(request["function"]).debug
-        kwargs = pickle.loads(request["kwargs"])
-        if tmp_path is not None:
-            import pathlib
-            kwargs["tmp_path"] = pathlib.Path(tmp_path)
-        if owner is module:
-            function = getattr(module, request["function"])
-            return lambda: function(**kwargs)
-        instance = owner()
-        method = getattr(instance, request["function"])
-
-        def call():
-            if hasattr(instance, "setup_method"):
-                instance.setup_method(method)
-            try:
-                method(**kwargs)
-            finally:
-                if hasattr(instance, "teardown_method"):
-                    instance.teardown_method(method)
-
-        return call
-
-    result = {"event": "result", "outcome": "passed", "text": ""}
-    call = None
-    try:
-        sys.path[:] = request["sys_path"]
-        install_markers()
-        call = make_call(load_module())
-    except BaseException as exc:
-        result = classify(exc, "import")
-    finally:
-        os.write(ready_fd, b".")
-        os.read(go_fd, 1)
-    if call is not None:
-        emit({"event": "call-begin", "test": request["nodeid"]})
-        try:
-            call()
-        except BaseException as exc:
-            result = classify(exc, "call")
-        emit({"event": "call-end", "test": request["nodeid"]})
-    emit(result)
-'''
-
 
 # The code run in the sub-interpreter that serves the ``subinterpreter``
 # fixture.  Frames are an 8-byte big-endian length and a pickle.
@@ -239,7 +114,8 @@ def _load_interpreters():
     return interpreters
 
 
-def _emit(fd, event):
+def emit(fd, event):
+    """Write one event: a ``repr()`` line, with one ``os.write`` so a crash cannot cut it in two."""
     os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
 
 
@@ -251,56 +127,71 @@ def _pre_import():
             pass
 
 
+# What each sub-interpreter runs: the inner pytest session (``inner.py``).
+SESSION_CODE = """\
+import sys
+sys.path[:] = %r
+from interp_audit.pytest_plugin import inner
+inner.run_session(%r, %r, %d, %d)
+"""
+
+
 def _one_round(interpreters, request, round_index):
-    """Run the test in ``n`` fresh interpreters at once, one thread each."""
+    """Run the request's pytest session in ``n`` fresh interpreters at once, one thread each.
+
+    With ``n > 1`` the sessions wait for each other just before the test call
+    (``ready``/``go`` pipes), so the bodies run at the same time.
+    """
     n, fd = request["n"], request["events_fd"]
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
 
     def work(index):
         where = "sub%d" % (index + 1) if request["rounds"] == 1 else "round%d-sub%d" % (round_index + 1, index + 1)
-        tmp = request["tmp_path"]
-        if tmp is not None and (n > 1 or request["rounds"] > 1):
-            tmp = os.path.join(tmp, where)
-            os.makedirs(tmp, exist_ok=True)
-        code = "%s\n_interp_audit_test(%r, %r, %r, %d, %d)\n" % (SUB_CODE, request, where, tmp, ready_w, go_r)
+        barrier = (ready_w, go_r) if n > 1 else (-1, -1)
+        code = SESSION_CODE % ((sys.path, request, where) + barrier)
         try:
             escaped = interpreters.run(request["mode"], code)
         except Exception as exc:  # the interpreter could not be made
             escaped = "%s: %s" % (type(exc).__name__, exc)
-            os.write(ready_w, b".")
+            if n > 1:
+                os.write(ready_w, b".")
         if escaped:
-            _emit(fd, {"event": "harness-error", "where": where, "text": escaped})
+            emit(fd, {"event": "harness-error", "where": where, "text": escaped})
 
     threads = [threading.Thread(target=work, args=(index,)) for index in range(n)]
     for thread in threads:
         thread.start()
-    arrived = 0
-    while arrived < n:
-        arrived += len(os.read(ready_r, n - arrived))
-    os.write(go_w, b"." * n)
+    if n > 1:
+        arrived = 0
+        while arrived < n:
+            arrived += len(os.read(ready_r, n - arrived))
+        os.write(go_w, b"." * n)
     for thread in threads:
         thread.join()
     for pipe_fd in (ready_r, ready_w, go_r, go_w):
         os.close(pipe_fd)
 
 
-def _test(events_path):
+def _tests(sys_path, request_fd, events_fd):
+    """Serve test requests (one literal line each) until the parent closes the pipe."""
     import ast
+    import faulthandler
 
-    request = ast.literal_eval(sys.stdin.read())
-    fd = os.open(events_path, os.O_WRONLY | os.O_APPEND)
-    request["events_fd"] = fd
-    sys.path[:] = request["sys_path"]
+    sys.path[:] = ast.literal_eval(sys_path)
     interpreters = _load_interpreters()
-    reason = interpreters.support().get(request["mode"], "unknown mode %r" % (request["mode"],))
-    if reason:
-        _emit(fd, {"event": "unsupported", "reason": reason})
-        return 0
     _pre_import()
-    for round_index in range(request["rounds"]):
-        _one_round(interpreters, request, round_index)
-    _emit(fd, {"event": "done"})
+    # A fatal signal dumps the stacks into the output the parent keeps, through a copy of
+    # stderr: the inner session's output capture replaces file descriptor 2 itself.
+    faulthandler.enable(os.fdopen(os.dup(2), "w"), all_threads=True)
+    fd = int(events_fd)
+    with os.fdopen(int(request_fd), encoding="utf-8") as requests:
+        for line in requests:
+            request = ast.literal_eval(line)
+            request["events_fd"] = fd
+            for round_index in range(request["rounds"]):
+                _one_round(interpreters, request, round_index)
+            emit(fd, {"event": "batch-done"})
     return 0
 
 
@@ -323,8 +214,8 @@ def _serve(mode, request_fd, response_fd, sys_path):
 
 
 def main(argv):
-    if argv[1:2] == ["test"]:
-        return _test(*argv[2:])
+    if argv[1:2] == ["tests"]:
+        return _tests(*argv[2:])
     return _serve(*argv[2:])
 
 

@@ -15,7 +15,8 @@ import sys
 
 import pytest
 
-from .launch import CHILD_SCRIPT, signal_name, support_reason
+from ..runtime.worker import exit_description
+from .launch import CHILD_SCRIPT, support_reason
 
 
 class SubinterpreterError(AssertionError):
@@ -84,7 +85,7 @@ class Interpreter:
             raise SubinterpreterError("destroying the %s sub-interpreter timed out after %gs" % (self.mode, self.timeout))
         if returncode < 0:
             raise SubinterpreterError("the %s sub-interpreter's process crashed with %s while destroying it"
-                                      % (self.mode, signal_name(returncode)))
+                                      % (self.mode, exit_description(returncode)))
 
     def __enter__(self):
         return self
@@ -131,8 +132,8 @@ class Interpreter:
             chunk = os.read(self._response_fd, size)
             if not chunk:
                 returncode = self._process.wait()
-                how = signal_name(returncode) if returncode < 0 else "exit status %d" % returncode
-                self._fail("the %s sub-interpreter's process crashed with %s while %s" % (self.mode, how, doing))
+                self._fail("the %s sub-interpreter's process crashed with %s while %s"
+                           % (self.mode, exit_description(returncode), doing))
             chunks.append(chunk)
             size -= len(chunk)
         return b"".join(chunks)

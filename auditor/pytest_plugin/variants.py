@@ -1,26 +1,20 @@
 """Sub-interpreter variants of collected test functions (``test_x[subinterp-isolated]``).
 
 A variant is a separate pytest item beside (or instead of) the original.  It
-runs the original function in a child process (see ``launch.py``), so it
-gets no fixtures from the pytest process: only ``tmp_path`` (made here, one
-directory per interpreter) and direct ``parametrize`` values (pickled) reach
-the sub-interpreter.  A test that needs anything else is skipped with the
-reason, as is an ``async def`` test.
+is run by a pytest session inside a sub-interpreter of the child process
+(``runner.py``, ``inner.py``): the original test id runs there with its own
+fixtures, and the reports of its setup, call and teardown come back and are
+logged under the variant's id.
 """
 
-import inspect
-import pickle
-import sys
-import tempfile
-import unittest
 from dataclasses import dataclass
 
 import pytest
 from _pytest.outcomes import Skipped
 
-from .launch import run_in_child, support_reason
+from .launch import support_reason
 
-SUPPORTED_FIXTURES = ("tmp_path",)
+PHASES = ("setup", "call", "teardown")
 
 
 @dataclass(frozen=True)
@@ -41,18 +35,17 @@ class Plan:
         return text
 
 
-class SubinterpreterFailure(Exception):
-    """The test failed inside a sub-interpreter (or crashed or hung there)."""
-
-
 class SubinterpreterItem(pytest.Item):
-    """Runs one collected test function inside sub-interpreters in a child process."""
+    """A collected test function to run again inside sub-interpreters.
 
-    def __init__(self, *, original, plan, timeout, opt_out=None, **kwargs):
+    The plugin's ``pytest_runtest_protocol`` logs the inner session's reports
+    for it; :meth:`runtest` only runs for a variant that is skipped here.
+    """
+
+    def __init__(self, *, original, plan, opt_out=None, **kwargs):
         super().__init__(**kwargs)
         self.original = original
         self.plan = plan
-        self.timeout = timeout
         self.opt_out = opt_out
         self.own_markers.extend(original.own_markers)
         self.keywords.update(original.keywords)
@@ -62,117 +55,66 @@ class SubinterpreterItem(pytest.Item):
         path, lineno, _ = self.original.reportinfo()
         return path, lineno, self.name
 
-    def runtest(self):
+    def skip_reason(self):
+        """Why this variant is not run here, or None."""
         if self.opt_out is not None:
-            _skip(self.opt_out)
+            return self.opt_out
         reason = support_reason(self.plan.mode)
         if reason:
-            _skip("%s sub-interpreters: %s" % (self.plan.mode, reason))
-        reason = unsupported_reason(self.original)
-        if reason:
-            _skip(reason)
-        kwargs = direct_params(self.original)
-        try:
-            pickled = pickle.dumps(kwargs, protocol=4)
-        except Exception as exc:
-            _skip("interp-audit: parameters cannot be pickled into a sub-interpreter (%s)" % exc)
-        outcome = run_in_child(self._request(pickled), self.timeout)
-        if outcome.status == "skipped":
-            _skip(outcome.text)
-        if outcome.status == "xfailed":
-            pytest.xfail(outcome.text)
-        if outcome.status == "failed":
-            raise SubinterpreterFailure(outcome.text)
+            return "%s sub-interpreters: %s" % (self.plan.mode, reason)
+        if self.config.getoption("usepdb", False) or self.config.getoption("trace", False):
+            return "interp-audit: --pdb and --trace cannot debug inside a sub-interpreter of the child process"
+        return None
 
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, SubinterpreterFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
-    def _request(self, pickled_kwargs):
-        original = self.original
-        tmp_path = None
-        if "tmp_path" in function_argnames(original):
-            tmp_path = str(_make_tmp_dir(self.config, self.name))
-        cls = original.cls
-        return {
-            "nodeid": self.nodeid,
-            "module": original.module.__name__,
-            "path": str(original.path),
-            "cls": cls.__qualname__ if cls is not None else None,
-            "function": original.originalname,
-            "kind": "unittest" if _is_unittest(original) else "function",
-            "kwargs": pickled_kwargs,
-            "tmp_path": tmp_path,
-            "sys_path": list(sys.path),
-            "rewrite": self.config.getoption("assertmode", "plain") == "rewrite",
-            "mode": self.plan.mode,
-            "n": self.plan.n,
-            "rounds": self.plan.rounds,
-        }
+    def runtest(self):
+        raise Skipped(self.skip_reason(), _use_item_location=True)  # reported at the test's own location
 
 
-def make_variant(item, plan, timeout, opt_out=None):
+def make_variant(item, plan, opt_out=None):
     """A :class:`SubinterpreterItem` for ``item`` with ``plan``'s label in its id."""
     label = plan.label()
     if item.name.endswith("]"):
         name = item.name[:-1] + "-" + label + "]"
     else:
         name = "%s[%s]" % (item.name, label)
-    return SubinterpreterItem.from_parent(
-        item.parent, name=name, original=item, plan=plan, timeout=timeout, opt_out=opt_out
-    )
+    return SubinterpreterItem.from_parent(item.parent, name=name, original=item, plan=plan, opt_out=opt_out)
 
 
-def function_argnames(item):
-    """The arguments the test function itself asks for (not autouse fixtures)."""
-    if _is_unittest(item):
-        return ()
-    return tuple(item._fixtureinfo.argnames)
+def variant_reports(item, run):
+    """The reports to log for ``item`` from its :class:`~.runner.TestRun`."""
+    config = item.config
+    expected = item.plan.n * item.plan.rounds
+    reports = []
+    for when in PHASES:
+        candidates = [(where, data) for where, datas in run.reports.items() for data in datas if data["when"] == when]
+        if not candidates:
+            continue
+        failed = [(where, data) for where, data in candidates if data["outcome"] == "failed"]
+        where, data = (failed or candidates)[0]
+        report = config.hook.pytest_report_from_serializable(config=config, data=data)
+        if expected > 1 and failed:
+            report.longrepr = "%d of %d sub-interpreter runs failed; first failure in %s sub-interpreter %s:\n%s" % (
+                len(failed), expected, item.plan.mode, where, report.longrepr)
+        reports.append(report)
+    if run.failure is not None:
+        done = PHASES.index(reports[-1].when) + 1 if reports else 0
+        if done == len(PHASES):
+            reports[-1] = _made_report(item, "teardown", run.failure)
+        else:
+            reports.append(_made_report(item, PHASES[done], run.failure))
+            if PHASES[done] != "teardown":
+                reports.append(_made_report(item, "teardown", None))
+    for report in reports:
+        report.nodeid = item.nodeid
+        report.location = item.location
+        report.keywords = {name: 1 for name in item.keywords}
+    return reports
 
 
-def direct_params(item):
-    """The values given by direct ``parametrize`` (not by fixtures), by argument name."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    return {name: params[name] for name in function_argnames(item) if _is_direct_param(item, name, params)}
+def _made_report(item, when, failure):
+    """A report of phase ``when``: failed with the text ``failure``, or passed when it is None."""
+    from _pytest.reports import TestReport
 
-
-def unsupported_reason(item):
-    """Why ``item`` cannot run in a sub-interpreter, or None."""
-    if inspect.iscoroutinefunction(getattr(item, "obj", None)):
-        return "interp-audit: async tests are not run inside sub-interpreters"
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    missing = [
-        name for name in function_argnames(item)
-        if name not in SUPPORTED_FIXTURES and not _is_direct_param(item, name, params)
-    ]
-    if missing:
-        return (
-            "interp-audit: fixtures other than %s are not available inside sub-interpreters "
-            "(this test asks for: %s)" % (", ".join(SUPPORTED_FIXTURES), ", ".join(missing))
-        )
-    return None
-
-
-def _skip(reason):
-    """Skip, reported at the test's own location (as skip markers are)."""
-    raise Skipped(reason, _use_item_location=True)
-
-
-def _is_direct_param(item, name, params):
-    if name not in params:
-        return False
-    definitions = item._fixtureinfo.name2fixturedefs.get(name) or ()
-    return all(getattr(d.func, "__name__", "") == "get_direct_param_fixture_func" for d in definitions)
-
-
-def _is_unittest(item):
-    return item.cls is not None and issubclass(item.cls, unittest.TestCase)
-
-
-def _make_tmp_dir(config, name):
-    factory = getattr(config, "_tmp_path_factory", None)
-    safe = "".join(c if c.isalnum() else "_" for c in name)[:30]
-    if factory is not None:
-        return factory.mktemp(safe, numbered=True)
-    return tempfile.mkdtemp(prefix=safe)
+    sections = [("Captured stderr child process (tail)", failure.tail)] if failure is not None and failure.tail else []
+    return TestReport(item.nodeid, item.location, {}, "passed" if failure is None else "failed",
+                      None if failure is None else failure.text, when, sections)

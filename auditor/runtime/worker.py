@@ -1,11 +1,15 @@
-"""Run one probe script in a fresh process of the target interpreter.
+"""Run probe scripts in processes of the target interpreter, and read their events.
 
-The probe reports through events written to an inherited file descriptor
-(see ``interp_audit/probe/runtime.py``); the worker collects them from a
-temporary file, so everything written before a crash survives it.  Output the
-audited package prints is drained and only its tail kept, so a package that
-floods stdout cannot fill memory or disk.  A hang is ended by killing the
-whole process group after ``timeout`` seconds.
+A probe reports through events written to an inherited file descriptor
+(see ``interp_audit/probe/runtime.py``): one ``repr()`` of a dict a line,
+each written with one ``os.write``, so everything written before a crash
+survives it.  Output the audited package prints is drained and only its tail
+kept, so a package that floods stdout cannot fill memory or disk.  A hang is
+ended by killing the whole process group.
+
+* :func:`run_probe` -- one request, one fresh process, events from a file;
+* :class:`LiveWorker` -- a long-lived process taking requests one line at a
+  time and streaming its events back through a pipe as they happen.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import ast
 import collections
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
@@ -63,10 +68,10 @@ class ProbeRun:
         return stack
 
 
-def _drain(stream, tail: collections.deque) -> None:
+def _drain(stream, tail: collections.deque, limit: int) -> None:
     for chunk in iter(lambda: stream.read(1024), b""):
         tail.append(chunk)
-        while sum(len(c) for c in tail) > TAIL_BYTES and len(tail) > 1:
+        while sum(len(c) for c in tail) > limit and len(tail) > 1:
             tail.popleft()
 
 
@@ -74,21 +79,55 @@ def _drain(stream, tail: collections.deque) -> None:
 _MARKER = re.compile(r"\{'event': '(begin|end)', '(module|step)': '([^'\\\x00]*)', 'where': '([^'\\\x00]*)'\}")
 
 
+def parse_event(line: str) -> Optional[dict[str, Any]]:
+    """The event written as ``line``, or None for a line cut short by a crash."""
+    marker = _MARKER.fullmatch(line)
+    if marker:
+        event, kind, name, where = marker.groups()
+        return {"event": event, kind: name, "where": where}
+    try:
+        event = ast.literal_eval(line)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return event if isinstance(event, dict) else None
+
+
 def _parse_events(data: bytes) -> list[dict[str, Any]]:
-    events = []
-    for line in data.decode("utf-8", "replace").splitlines():
-        marker = _MARKER.fullmatch(line)
-        if marker:
-            event, kind, name, where = marker.groups()
-            events.append({"event": event, kind: name, "where": where})
-            continue
-        try:
-            event = ast.literal_eval(line)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue  # a line cut short by a crash
-        if isinstance(event, dict):
-            events.append(event)
-    return events
+    events = (parse_event(line) for line in data.decode("utf-8", "replace").splitlines())
+    return [event for event in events if event is not None]
+
+
+def exit_description(returncode: int) -> str:
+    """``SIGSEGV (signal 11)`` for a process killed by a signal, else ``exit status N``."""
+    if returncode >= 0:
+        return "exit status %d" % returncode
+    try:
+        return "%s (signal %d)" % (signal.Signals(-returncode).name, -returncode)
+    except ValueError:
+        return "signal %d" % -returncode
+
+
+def _start(command: list[str], pass_fds: tuple[int, ...], cwd, env,
+           tail_bytes: int = TAIL_BYTES) -> tuple[subprocess.Popen, collections.deque, threading.Thread]:
+    """Start ``command`` in its own process group, its output drained into a tail of ``tail_bytes``."""
+    process = subprocess.Popen(command, pass_fds=pass_fds, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True)
+    tail: collections.deque = collections.deque()
+    reader = threading.Thread(target=_drain, args=(process.stdout, tail, tail_bytes), daemon=True)
+    reader.start()
+    return process, tail, reader
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _tail_text(tail: collections.deque, limit: int = TAIL_BYTES) -> str:
+    return b"".join(tail).decode("utf-8", "replace")[-limit:]
 
 
 def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float,
@@ -103,33 +142,107 @@ def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float
         fd = events_file.fileno()
         os.set_inheritable(fd, True)
         started = time.monotonic()
-        process = subprocess.Popen(
-            [python, "-P", str(script), repr(request), str(fd)],
-            pass_fds=(fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-        )
-        tail: collections.deque = collections.deque()
-        reader = threading.Thread(target=_drain, args=(process.stdout, tail), daemon=True)
-        reader.start()
+        process, tail, reader = _start([python, "-P", str(script), repr(request), str(fd)], (fd,), cwd, env)
         try:
             run.returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             run.timed_out = True
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+            _kill_group(process)
             run.returncode = None
         reader.join(timeout=5)
         process.stdout.close()
         run.seconds = time.monotonic() - started
-        run.output_tail = b"".join(tail).decode("utf-8", "replace")[-TAIL_BYTES:]
+        run.output_tail = _tail_text(tail)
         events_file.seek(0)
         run.events = _parse_events(events_file.read())
     return run
+
+
+class WorkerEnded(Exception):
+    """The live worker's process ended and every event it wrote has been read."""
+
+
+class LiveWorker:
+    """A long-lived ``python -P SCRIPT ARGS... REQUEST_FD EVENTS_FD`` process.
+
+    Requests are written as one ``repr()`` line each to REQUEST_FD; the script
+    answers with events on EVENTS_FD, read here as they come.  The process
+    runs in its own group, so :meth:`kill` also ends whatever it started.
+    """
+
+    def __init__(self, python: str, script: Path, args: tuple[str, ...] = (), cwd=None, env=None,
+                 tail_bytes: int = TAIL_BYTES):
+        self.tail_bytes = tail_bytes
+        request_read, self._request_fd = os.pipe()
+        self._events_fd, events_write = os.pipe()
+        command = [python, "-P", str(script), *args, str(request_read), str(events_write)]
+        try:
+            self.process, self._tail, self._reader = _start(command, (request_read, events_write), cwd, env, tail_bytes)
+        finally:
+            os.close(request_read)
+            os.close(events_write)
+        self._buffer = b""
+        self._ready: collections.deque = collections.deque()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def send(self, request: dict[str, Any]) -> bool:
+        """Write one request; False when the process no longer reads them."""
+        data = (repr(request) + "\n").encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(self._request_fd, data):]
+        except OSError:
+            return False
+        return True
+
+    def next_event(self, timeout: Optional[float]) -> Optional[dict[str, Any]]:
+        """The next event; None when none came within ``timeout`` seconds (None: wait forever).
+
+        Raises :class:`WorkerEnded` once the process closed its end and all
+        its events were read (see :attr:`returncode`).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._ready:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            readable, _, _ = select.select([self._events_fd], [], [], left)
+            if not readable:
+                return None
+            chunk = os.read(self._events_fd, 1 << 16)
+            if not chunk:
+                self.process.wait()
+                raise WorkerEnded()
+            *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+            events = (parse_event(line.decode("utf-8", "replace")) for line in lines)
+            self._ready.extend(event for event in events if event is not None)
+        return self._ready.popleft()
+
+    @property
+    def returncode(self) -> Optional[int]:
+        return self.process.poll()
+
+    def output_tail(self) -> str:
+        """The last bytes the process wrote to stdout and stderr."""
+        return _tail_text(self._tail, self.tail_bytes)
+
+    def kill(self) -> None:
+        """End the process and everything in its group."""
+        _kill_group(self.process)
+        self._reader.join(timeout=5)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Ask the process to finish (end of requests), killing it after ``timeout`` seconds."""
+        if self._request_fd >= 0:
+            os.close(self._request_fd)
+            self._request_fd = -1
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+        if self._events_fd >= 0:
+            os.close(self._events_fd)
+            self._events_fd = -1
+        self.process.stdout.close()

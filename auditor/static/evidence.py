@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from interp_audit.static.frameworks import FRAMEWORK_INIT, Detection, interpreter_guards
-from interp_audit.static.interface import BinaryFacts
+from interp_audit.static.interface import INIT_PREFIXES, BinaryFacts
 
 #: Most writable globals listed in the evidence (largest first).
 MAX_GLOBALS = 50
@@ -24,7 +24,6 @@ SINGLE_PHASE_API = ("PyModule_Create2", "PyModule_Create")
 MULTI_PHASE_API = ("PyModuleDef_Init",)
 MODULE_LOOKUP_API = ("PyState_FindModule", "PyState_AddModule", "PyState_RemoveModule")
 HEAP_TYPE_API = ("PyType_FromSpec", "PyType_FromSpecWithBases", "PyType_FromModuleAndSpec", "PyType_FromMetaclass")
-INIT_PREFIXES = ("PyInit_", "PyInitU_")
 
 
 def init_function_name(module: str) -> str:
