@@ -199,7 +199,8 @@ def _smoke(printer: Printer, result: DistributionResult) -> None:
         text.append(status, style={"passed": "green", "failed": "red", "crashed": "bold red"}.get(status, "yellow"))
         text.append(f"  {smoke.TITLES[check]}", style="dim")
         printer.line(text, 2, hang=11)
-        for line in smoke.details(result, check) + smoke.items(result, check):
+        rungs = smoke.rungs_text(result, check)
+        for line in ([f"ran in: {rungs}"] if rungs else []) + smoke.details(result, check) + smoke.items(result, check):
             printer.line(line, 13)
         stderr = smoke.crash_stderr(result, check)
         if stderr:

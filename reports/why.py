@@ -237,7 +237,10 @@ def evidence(result: DistributionResult) -> list[str]:
         elif kind == "refusal":
             lines.append(_refusal_line(result))
         elif kind == "smoke":
-            lines.append(shorten(smoke.summary(result) or "smoke checks failed", 2 * QUOTE_LENGTH))
+            _, bad = smoke.overall(result)
+            reruns = [f"{smoke.HEADINGS[c]}: {smoke.rungs_text(result, c)}" for c in bad if smoke.rungs_text(result, c)]
+            lines.append(shorten(smoke.summary(result) or "smoke checks failed", 2 * QUOTE_LENGTH)
+                         + (f" (ran in {'; '.join(reruns)})" if reruns else ""))
         elif kind == "degraded":
             parts = [f"{m} did not load in {_rungs(result.degraded_in.get(m, []))}" for m in result.degraded_modules]
             lines.append("imports without its extension modules (pure-Python fallback): " + "; ".join(parts))

@@ -74,6 +74,9 @@ def full_report() -> ScanReport:
     """Every verdict kind on two Pythons: sample_report's, smoke failures, and the ones above."""
     report = smoke_report()
     for run in report.interpreters:
+        leaky = next(d for d in run.distributions if d.name == "leaky")
+        if run.python.version >= "3.13":  # re-run one rung down, where it passes: shared-gil (auditor/verdict.py)
+            leaky.smoke["rungs"] = {"static_types": {"isolated": "failed", "shared-gil": "passed"}}
         run.distributions += verdict_kinds(run.python.version)
         run.known_problems = known_problems(run.distributions)
     return report
@@ -230,10 +233,11 @@ def test_why_crash_gives_signal_rung_and_culprit(why_text):
     assert "crashed in isolated: SIGSEGV while importing crashy._native" in line
 
 
-def test_why_smoke_failure_says_which_check_and_how(why_text):
+def test_why_smoke_failure_says_which_check_how_and_in_which_rungs(why_text):
     line = _why(why_text, "leaky")
     assert "on 3.12.1" in line and "parallel crashed" in line
     assert "types failed (leaky._c.Thing is the same object in two interpreters" in line
+    assert "(ran in types: isolated failed, shared-gil passed)" in line
 
 
 def test_why_cpython_problem_gives_the_control_and_keeps_the_tier(why_text):
@@ -358,3 +362,6 @@ def test_show_renders_every_section_of_a_rich_result(results_file):
     assert _words(DATETIME_PROBLEM.what) in text
     font = " ".join(_show("fontish", "--results", str(results_file), "--python", "3.13").stdout.split())
     assert "fontish.cu2qu (submodule): main-only" in font and "why it climbed:" in font
+    leaky = _words(_show("leaky", "--results", str(results_file), "--python", "3.13").stdout)
+    assert "types failed" in leaky and "ran in: isolated failed, shared-gil passed" in leaky
+    assert "leaky._c.Thing is the same object in two interpreters" in leaky
