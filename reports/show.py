@@ -112,7 +112,7 @@ def _ladder(printer: Printer, modes: dict[str, ModeResult], indent: int) -> None
         symbol = printer.style.symbol(RUNG_SYMBOLS, status)
         text.append_text(symbol + Text(" " * (6 - len(symbol.plain))))
         if result is not None and result.inferred:
-            text.append(f"  inferred: {result.inferred}", style="dim")
+            text.append(f"inferred: {result.inferred}", style="dim")
         elif result is not None and result.ok is not None:
             text.append_text(_scenario_text(result, "alone", printer.style))
             text.append("  ")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from interp_audit.model import (MODES, SEVERITIES, TIER_OF_MODE, Crash, DistributionResult, KnownProblem, ModeResult,
+from interp_audit.model import (MODES, SEVERITIES, Crash, DistributionResult, KnownProblem, ModeResult,
                                 ModuleResult, tier_rank)
 from interp_audit.reports import smoke
 from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of
@@ -259,10 +259,10 @@ def _refusal_line(result: DistributionResult) -> str:
         name = f"public submodule {_module_label(result, module.name)}"
     else:
         name = _module_label(result, culprit_of(result))
-    passing = TIER_OF_MODE.get(next((m for m in MODES if modes.get(m) and modes[m].ok), "main"), result.tier)
+    passing = next((m for m in MODES if modes.get(m) and modes[m].ok), None)
     where = f"fails in {mode}" if mode else "fails in sub-interpreters"
     quoted = f': "{shorten(error)}"' if error else ""
-    return f"{name} {where}{quoted}; works from {passing} on"
+    return f"{name} {where}{quoted}" + (f"; first rung that passes: {passing}" if passing else "")
 
 
 def _cpython_line(result: DistributionResult) -> str:
