@@ -266,8 +266,8 @@ def render(shown: list[Shown], console: Console) -> None:
         _verdict_facts(printer, result)
         for problem in entry.known_problems:
             if problem.id in result.cpython_problems:
-                for line in why.problem_lines(problem):
-                    printer.line(line, 2, style="yellow")
+                printer.line(f"known problem of this Python [{problem.id}]: {problem.what}. {problem.advice}.", 2,
+                             style="yellow")
         _modules(printer, result)
         _crashes(printer, result)
         _smoke(printer, result)

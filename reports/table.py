@@ -335,19 +335,22 @@ def known_problems(matrix: Matrix, console: Console, width: int) -> None:
             found.setdefault(problem.id, ([], problem))[0].append(column.label)
     if not found:
         return
-    _wrapped(console, Text("Known problems of this Python (CPython's own crashes, not the packages'; "
-                           "tiers are kept):", style="bold yellow"), width, 2)
+    _wrapped(console, Text("Known problems of this Python (crashes the standard library alone reproduces; "
+                           "the packages that ran into them keep their tiers):", style="bold yellow"), width, 2)
     for labels, problem in found.values():
-        first, second = why.problem_lines(problem)
-        _wrapped(console, Text(f"  ! Python {', '.join(labels)}: {first}"), width, 4)
-        _wrapped(console, Text("    " + second, style="dim"), width, 4)
+        hit = f" Hit by {', '.join(problem.distributions)}." if problem.distributions else ""
+        _wrapped(console, Text(f"  ! Python {', '.join(labels)}: {problem.what} [{problem.id}].{hit}"), width, 4)
+    for advice in dict.fromkeys(problem.advice.rstrip(".") for _, problem in found.values()):
+        _wrapped(console, Text(f"  Advice: {advice}.", style="dim"), width, 4)
     console.print()
 
 
-def why_entries(row: Row, matrix: Matrix) -> list[tuple[list[str], tuple[list[str], str]]]:
-    """(Python labels, (evidence lines, findings line)) of a row, identical explanations grouped."""
-    return grouped((column.label, (why.evidence(result), why.finding_line(result)))
-                   for column in matrix.columns if why.needs_why(result := row.cells.get(column.key)))
+def why_entries(row: Row, matrix: Matrix) -> list[tuple[list[str], list[str], str]]:
+    """(Python labels, evidence lines, findings line) of a row: Pythons with the same evidence once,
+    with the findings of all of them."""
+    results = {column.label: result for column in matrix.columns if why.needs_why(result := row.cells.get(column.key))}
+    return [(labels, evidence, why.finding_line(f for label in labels for f in results[label].findings))
+            for labels, evidence in grouped((label, why.evidence(result)) for label, result in results.items())]
 
 
 def why_section(matrix: Matrix, console: Console, width: int) -> None:
@@ -361,7 +364,7 @@ def why_section(matrix: Matrix, console: Console, width: int) -> None:
                   soft_wrap=True)
     several = len(matrix.columns) > 1
     for row, groups in rows:
-        for labels, (evidence, findings) in groups:
+        for labels, evidence, findings in groups:
             line = Text("  ")
             line.append(row.name, style="bold")
             line.append(f" {row.version}" + (f" on {', '.join(labels)}" if several else "") + ": ")

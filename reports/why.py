@@ -8,9 +8,9 @@ read only through ``reports/smoke.py``.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Iterable, Optional
 
-from interp_audit.model import (MODES, SEVERITIES, Crash, DistributionResult, KnownProblem, ModeResult,
+from interp_audit.model import (MODES, SEVERITIES, Crash, DistributionResult, Finding, KnownProblem, ModeResult,
                                 ModuleResult, tier_rank)
 from interp_audit.reports import smoke
 from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of
@@ -162,6 +162,10 @@ def kinds(result: DistributionResult) -> list[str]:
     return found
 
 
+def runs(count: int) -> str:
+    return f"{count} run" + ("" if count == 1 else "s")
+
+
 def _rungs(modes: list[str]) -> str:
     return ", ".join(modes) if modes else "a sub-interpreter"
 
@@ -223,7 +227,7 @@ def evidence(result: DistributionResult) -> list[str]:
                 lines.append(f"crashed in {where}: {crash_text(crash)}")
             blamed = [c for c in result.controls if not c.crashed]
             for control in blamed[:1]:
-                lines.append(f"the standard library alone did not crash ({control.runs} runs of "
+                lines.append(f"the standard library alone did not crash ({runs(control.runs)} of "
                              f"{control.kind} in {control.mode}): the package is blamed")
         elif kind == "one-per-process":
             for entry in result.one_per_process:
@@ -272,26 +276,16 @@ def _cpython_line(result: DistributionResult) -> str:
     control = controls[0]
     imports = ", ".join(control.imports) or "nothing"
     return (f"the crash in {control.kind} ({control.mode}) is CPython's: the standard library alone "
-            f"(import {imports}) crashed too in {control.runs} runs; tier kept (a known problem of this Python)")
+            f"(import {imports}) crashed too in {runs(control.runs)}; tier kept (a known problem of this Python)")
 
 
 def severity_rank(finding) -> int:
     return SEVERITIES.index(finding.severity) if finding.severity in SEVERITIES else 0
 
 
-def finding_line(result: DistributionResult) -> str:
+def finding_line(findings: Iterable[Finding]) -> str:
     """``IA101 (high), IA310 (medium); fix: interp-audit explain IA101``, or "" without findings."""
-    codes: list[str] = []
-    for finding in sorted(result.findings, key=severity_rank, reverse=True):
-        code = f"{finding.code} ({finding.severity})"
-        if code not in codes:
-            codes.append(code)
+    codes = list(dict.fromkeys(f"{f.code} ({f.severity})" for f in sorted(findings, key=severity_rank, reverse=True)))
     if not codes:
         return ""
     return ", ".join(codes) + f"; fix: interp-audit explain {codes[0].split()[0]}"
-
-
-def problem_lines(problem: KnownProblem) -> list[str]:
-    """A known problem of an interpreter in two lines: what crashes, then the advice and who ran into it."""
-    hit = f" Hit by {', '.join(problem.distributions)} (their tiers are kept)." if problem.distributions else ""
-    return [f"{problem.id}: {problem.what}", f"{problem.advice.rstrip('.')}.{hit}"]

@@ -244,7 +244,8 @@ def test_why_cpython_problem_gives_the_control_and_keeps_the_tier(why_text):
     line = _why(why_text, "usesdatetime")
     assert "is CPython's: the standard library alone (import _datetime) crashed too in 20 runs; tier kept" in line
     header = why_text[: why_text.index("distribution")]
-    assert "Known problems of this Python" in header and "Python 3.12.1, 3.13.0: " + DATETIME_PROBLEM.id in header
+    assert "Known problems of this Python" in header and "Python 3.12.1, 3.13.0: " in header
+    assert f"[{DATETIME_PROBLEM.id}]. Hit by usesdatetime." in " ".join(header.split())
     assert " ".join(DATETIME_PROBLEM.what.split()) in " ".join(header.split())
     assert why_text.count(DATETIME_PROBLEM.id) == 1  # once, above the matrix, never per row
 
