@@ -156,8 +156,9 @@ def _crash_lines(printer: Printer, crash: Crash, places: list[str]) -> None:
 def _crashes(printer: Printer, result: DistributionResult) -> None:
     """Every crash of the ladder, identical ones once with every place they happened, then the controls."""
     def places():
-        for module in result.modules or [ModuleResult(name="", modes=result.modes)]:
-            prefix = f"{module.name} " if module.name else ""
+        modules = result.modules or [ModuleResult(name="", modes=result.modes)]
+        for module in modules:
+            prefix = f"{module.name} " if len(modules) > 1 else ""
             for mode, rung in ((m, module.modes[m]) for m in MODES if m in module.modes):
                 found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash)
                          for name in SCENARIOS if getattr(rung, name) is not None and getattr(rung, name).crash]
@@ -169,14 +170,16 @@ def _crashes(printer: Printer, result: DistributionResult) -> None:
     printer.heading("Crashes")
     for places, crash in crashes:
         _crash_lines(printer, crash, places)
-    for control in result.controls:
-        verdict = "crashed too: CPython's problem, the tier is kept" if control.crashed else \
+    controls = grouped((f"{c.kind.replace('_', ' ')} in {c.mode}", (c.imports, c.runs, c.crashed, c.problem, c.crash))
+                       for c in result.controls)
+    for places, (imports, runs, crashed, problem, crash) in controls:
+        verdict = "crashed too: CPython's problem, the tier is kept" if crashed else \
             "did not crash: the package is blamed"
-        printer.line(f"control for {control.kind} in {control.mode}: the standard library alone "
-                     f"(import {', '.join(control.imports) or 'nothing'}), {control.runs} runs, {verdict}"
-                     + (f" ({control.problem})" if control.problem else ""), 2)
-        if control.crash is not None and control.crash.stderr_tail:
-            printer.block(control.crash.stderr_tail, 6)
+        printer.line(f"control for {'; '.join(places)}: the standard library alone "
+                     f"(import {', '.join(imports) or 'nothing'}), {why.runs(runs)} each, {verdict}"
+                     + (f" [{problem}]" if problem else ""), 2)
+        if crash is not None and crash.stderr_tail:
+            printer.block(crash.stderr_tail, 6)
 
 
 def _verdict_facts(printer: Printer, result: DistributionResult) -> None:
@@ -196,8 +199,8 @@ def _smoke(printer: Printer, result: DistributionResult) -> None:
     for check in smoke.CHECKS:
         status = smoke.check_status(result, check)
         text = Text(f"{smoke.HEADINGS[check]:<9}", style="bold")
-        text.append(status, style={"passed": "green", "failed": "red", "crashed": "bold red"}.get(status, "yellow"))
-        text.append(f"  {smoke.TITLES[check]}", style="dim")
+        text.append(f"{status:<13}", style={"passed": "green", "failed": "red", "crashed": "bold red"}.get(status, "yellow"))
+        text.append(smoke.TITLES[check], style="dim")
         printer.line(text, 2, hang=11)
         rungs = smoke.rungs_text(result, check)
         for line in ([f"ran in: {rungs}"] if rungs else []) + smoke.details(result, check) + smoke.items(result, check):
