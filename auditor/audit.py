@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from interp_audit.model import SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo
+from interp_audit.model import REFUSAL, SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo
 from interp_audit.options import ScanOptions
-from interp_audit.runtime.ladder import Ladder, NameOutcome, Walk
+from interp_audit.runtime.ladder import SINGLE_PHASE_STAND_IN, Ladder, NameOutcome, Walk
 from interp_audit.runtime.smoke import run_smoke
 from interp_audit.smoke_config import snippets_for
 from interp_audit.source.interface import AuditItem, AuditSource
@@ -60,9 +60,20 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
         climbs = _climb_failing(walk, ladder, watched)
         tier = import_tier(outcomes, climbs)
     if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
-        stdlib = sorted({m for o in outcomes for m in o.main_stdlib})
-        result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier], stdlib)
+        result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
+                                               _control_imports(outcomes))
     return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded)
+
+
+def _control_imports(outcomes: list[NameOutcome]) -> list[str]:
+    """What a smoke control imports instead of the package: the standard-library modules its
+    import loaded, plus CPython's own single-phase test module when a module it loads refused
+    a checked interpreter (single-phase or not-supported: legacy interpreters only)."""
+    imports = {m for o in outcomes for m in o.main_stdlib}
+    if any(REFUSAL.search(text) for o in outcomes for mode in o.modes.values()
+           for scenario in (mode.alone, mode.beside_main) if scenario for text in scenario.error_chain):
+        imports.add(SINGLE_PHASE_STAND_IN)
+    return sorted(imports)
 
 
 def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str]) -> list[NameOutcome]:

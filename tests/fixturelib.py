@@ -69,9 +69,10 @@ def _candidates() -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def target_pythons() -> list[str]:
-    """CPython >= 3.12 executables found here, one per interpreter, oldest first.
+    """CPython >= 3.12 executables found here, the newest patch release of each minor
+    version, oldest first.
 
-    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search.
+    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search and keeps every one.
     """
     override = os.environ.get(ENV_PYTHONS)
     candidates = [p for p in override.split(os.pathsep) if p] if override is not None else _candidates()
@@ -86,8 +87,11 @@ def target_pythons() -> list[str]:
         except (OSError, subprocess.SubprocessError, ValueError):
             continue
         if info["implementation"] == "cpython" and tuple(info["version"]) >= (3, 12):
-            result.append((tuple(info["version"]), path))
-    return [path for _, path in sorted(result)]
+            result.append((tuple(info["version"]), info["hexversion"], path))
+    if override is None:  # found by search: the newest patch release of each minor version
+        newest = {version: max(r for r in result if r[0] == version) for version, _, _ in result}
+        result = list(newest.values())
+    return [path for _, _, path in sorted(result)]
 
 
 # --------------------------------------------------------------------------- compiling
@@ -445,7 +449,9 @@ MAIN_ONLY = (False, False, False, True)
 #:   interpreters: ``concurrent-crash``, ``shared-type``, ``shared-c-state``,
 #:   ``stale-after-destroy``;
 #: * ``native_libraries`` -- shared-library path in site-packages -> init kind;
-#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier.
+#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier;
+#: * ``cpython_crashes`` -- its raw probes may crash in CPython's own code (3.12.1 hashlib,
+#:   3.13 _datetime): only the scan's controls give its tier.
 EXPECTED: dict[str, dict] = {
     "ia-fixture-single": _facts(
         "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
@@ -498,6 +504,7 @@ EXPECTED: dict[str, dict] = {
     ),
     "ia-fixture-stdlib-user": _facts(
         "own-gil", OWN_GIL, {"ia_stdlib_user._ext": "multi-phase"}, {"ia_stdlib_user._ext": "per-interpreter-gil"},
+        gil={"ia_stdlib_user._ext": "not-used"}, cpython_crashes=True,
     ),
     "ia-fixture-pure": _facts("own-gil", OWN_GIL),
     # Static evidence (the runtime ladder cannot see these problems at import time).

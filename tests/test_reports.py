@@ -605,7 +605,7 @@ def _result(name: str) -> DistributionResult:
     [
         ("fastext", "per-interpreter GIL", "#44cc11"),
         ("purepkg", "pure Python", "#007ec6"),
-        ("degraded-pkg", "per-interpreter GIL", "#44cc11"),
+        ("degraded-pkg", "per-interpreter GIL, degraded", "#44cc11"),  # the tier's colour, the note beside it
         ("sharedext", "shared GIL", "#dfb317"),
         ("legacyext", "legacy only", "#fe7d37"),
         ("crashy", "crashes", "#8b0000"),

@@ -37,6 +37,10 @@ MAX_SHUTDOWN_CANDIDATES = 120
 #: happens in most runs, not all).
 CONTROL_RUNS = 5
 WALK_RETRIES = 3
+#: CPython's own single-phase test extension: a control's stand-in for the single-phase
+#: modules a package loads (CPython 3.12.1 crashes destroying legacy interpreters that
+#: used any single-phase module at once; this module alone shows it).
+SINGLE_PHASE_STAND_IN = "_testsinglephase"
 MAX_REPRODUCTION_TRIES = 6
 
 
@@ -206,7 +210,8 @@ class Ladder:
         candidates = [(m or "").split(".")[0] for m in named] + [m for m in control.imports if m.startswith("_")]
         tried: list[str] = []
         for top in candidates:
-            if top in self.stdlib_names and top not in tried and [top] != control.imports:
+            if (top in self.stdlib_names or top == SINGLE_PHASE_STAND_IN) and top not in tried \
+                    and [top] != control.imports:
                 tried.append(top)
                 smaller = self._control_once(kind, mode, [top])
                 if smaller.crashed:
