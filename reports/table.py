@@ -37,6 +37,8 @@ DEFAULT_WIDTH = 100
 GAP = 2
 #: Narrowest a distribution name is shortened to; the reason column's widths before and after the others give way.
 NAME_MIN, REASON_COMFORT, REASON_MIN = 14, 24, 12
+#: Before the reason column goes under the rows, names are shortened to no fewer characters than this.
+NAME_KEEP = 24
 #: A reason column narrower than this goes under its row instead, indented by BELOW_INDENT.
 REASON_BELOW, BELOW_INDENT = 20, 4
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared", "legacy": "legacy", "main": "main"}
@@ -143,27 +145,33 @@ class GridColumn:
             self.floor = max(self.floor, cell_len(self.top))
 
 
-def _widths(columns: list[GridColumn], width: int) -> list[int]:
-    """Column widths that fit ``width`` when the columns' floors allow it (see the module docstring)."""
+def _widths(columns: list[GridColumn], width: int, names_whole: bool = False) -> list[int]:
+    """Column widths that fit ``width`` when the columns' floors allow it (see the module docstring).
+
+    The reason gives way first (down to a readable width), then the wrapping columns, then the
+    names (with ``names_whole``, not below :data:`NAME_KEEP` characters), then the reason down to its floor.
+    """
     for column in columns:
         column.measure()
     widths = [c.natural for c in columns]
     excess = sum(widths) + GAP * (len(widths) - 1) - width
 
     def give(indexes: list[int], floor_of) -> None:
+        """Narrow the widest of ``indexes`` one cell at a time, none below its floor."""
         nonlocal excess
-        for i in indexes:
-            if excess <= 0:
+        while excess > 0:
+            room = [i for i in indexes if widths[i] > floor_of(columns[i])]
+            if not room:
                 return
-            step = min(excess, max(widths[i] - floor_of(columns[i]), 0))
-            widths[i] -= step
-            excess -= step
+            widest = max(room, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
 
     order = {fit: [i for i, c in enumerate(columns) if c.fit == fit] for fit in ("name", "words")}
     folding = [i for i, c in enumerate(columns) if c.fold]
     give(folding, lambda c: max(c.floor, REASON_COMFORT))
     give([i for i in order["words"] if i not in folding], lambda c: c.floor)
-    give(order["name"], lambda c: c.floor)
+    give(order["name"], lambda c: max(c.floor, min(c.natural, NAME_KEEP)) if names_whole else c.floor)
     give(folding, lambda c: c.floor)
     return widths
 
@@ -193,10 +201,11 @@ def grid_lines(columns: list[GridColumn], width: int, console: Console, style: S
     A last folding column (the reason) that would be narrower than :data:`REASON_BELOW`
     goes under each row instead, indented, across the whole width.
     """
-    widths = _widths(columns, width)
+    widths = _widths(columns, width, names_whole=True)
     below: Optional[GridColumn] = None
-    if columns and columns[-1].fold and widths[-1] < REASON_BELOW:
+    if columns and columns[-1].fold and widths[-1] < REASON_BELOW:  # rather than shortening names more
         below, columns = columns[-1], columns[:-1]
+    if below is not None or sum(widths) + GAP * (len(widths) - 1) > width:
         widths = _widths(columns, width)
     gap = Text(" " * GAP)
     lines: list[Text] = []
