@@ -127,6 +127,7 @@ def test_matrix_fits_the_terminal_and_cuts_no_tier_flag_or_reason(results_file, 
             assert cells[heading] == expected[full][heading], (name, heading, cells[heading])
         reason = cells.get("reason") or grid.below.get(name, "")
         assert squeeze(reason) == squeeze(expected[full]["reason"]), (name, reason)
+    assert set(expected) - set(grid.rows) == {LONG_NAME}  # only the name too long for any column is shortened
     assert grid.rows["speedy"]["3.13.0 tier"] == "own-gil, degraded"
     assert squeeze(grid.rows["usesdatetime"].get("reason") or grid.below["usesdatetime"]) == squeeze("CPython crash, tier kept")
     # The known problem is a header above the matrix, not in the rows.
@@ -349,6 +350,14 @@ def test_show_of_a_distribution_that_is_not_there_is_one_line_and_exit_2(scanned
         assert done.returncode == 2 and done.stdout == ""
         assert len(done.stderr.strip().splitlines()) == 1 and "no result for" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_show_json_of_several_pythons_asks_for_one(results_file):
+    done = _show("legacyext", "--results", str(results_file), "--format", "json")
+    assert done.returncode == 2 and done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+    assert "choose one with --python" in done.stderr
+    one = _show("legacyext", "--results", str(results_file), "--format", "json", "--python", "3.12")
+    assert one.returncode == 0 and json.loads(one.stdout)["name"] == "legacyext"
 
 
 def test_show_without_a_store_says_how_to_get_one(tmp_path):
