@@ -20,7 +20,7 @@ from rich.text import Text
 from interp_audit.model import MODES, SCENARIOS, Crash, DistributionResult, KnownProblem, ModeResult, ModuleResult, PythonInfo
 from interp_audit.reports import smoke, why
 from interp_audit.reports.advice import what_to_do
-from interp_audit.reports.status import culprit_of, grouped, mode_status
+from interp_audit.reports.status import culprit_of, grouped, mode_status, tier_text
 from interp_audit.reports.table import RUNG_SYMBOLS, TIER_STYLES, Style, console_width
 
 #: Lines of a crash's stderr shown (the tail of the tail).
@@ -258,7 +258,7 @@ def render(shown: list[Shown], console: Console) -> None:
         title.append(f" on Python {python.version} ({python.executable})")
         printer.line(title)
         tier = Text("tier: ")
-        tier.append(why.tier_text(result), style=TIER_STYLES.get(result.tier or "", "dim"))
+        tier.append(tier_text(result), style=TIER_STYLES.get(result.tier or "", "dim"))
         if result.flags:
             tier.append(f"   flags: {', '.join(result.flags)}", style="yellow")
         printer.line(tier, 2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from rich.cells import cell_len
@@ -255,7 +255,7 @@ def _checks(matrix: Matrix) -> list[str]:
 
 def _tier_cell(row: Row, column: Column) -> Text:
     result = row.cells.get(column.key)
-    text = Text(why.tier_text(result), style=TIER_STYLES.get(result.tier if result else "", "dim"))
+    text = Text(why.tier_cell(result), style=TIER_STYLES.get(result.tier if result else "", "dim"))
     if column.key in row.conflicted:
         text.append(" (conflict)", style="yellow")
     return text

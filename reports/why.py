@@ -1,4 +1,4 @@
-"""Why a distribution has its tier, in words: the tier cell, the short reason, the evidence, the known problems.
+"""Why a distribution has its tier, in words: the tier cell, the short reason, the evidence, the findings line.
 
 One reading of a result shared by the terminal matrix (``reports/table.py``), its
 "why" section and ``interp-audit show`` (``reports/show.py``).  Smoke results are
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
-from interp_audit.model import (MODES, SEVERITIES, Crash, DistributionResult, Finding, KnownProblem, ModeResult,
+from interp_audit.model import (MODES, SEVERITIES, Crash, DistributionResult, Finding, ModeResult,
                                 ModuleResult, tier_rank)
 from interp_audit.reports import smoke
 from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of
@@ -37,8 +37,9 @@ def shorten_middle(text: str, width: int, ellipsis: str = "...") -> str:
     return text[:head] + ellipsis + text[len(text) - (keep - head):]
 
 
-def tier_text(result: Optional[DistributionResult]) -> str:
-    """The tier cell: ``own-gil``, or ``own-gil, degraded`` when a fallback made it pass."""
+def tier_cell(result: Optional[DistributionResult]) -> str:
+    """The matrix's tier cell: ``own-gil``, or ``own-gil, degraded`` when a fallback made it pass (the
+    modules are in the reason; ``status.tier_text`` names them in the other formats)."""
     if result is None:
         return "-"
     tier = result.tier or NO_VERDICT

@@ -7,7 +7,6 @@ distributions, and the JSON file the same scan wrote.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -15,17 +14,15 @@ import sys
 
 import pytest
 from rich.cells import cell_len
-from rich.console import Console
 
-from interp_audit.model import (Control, Crash, DistributionResult, Finding, KnownProblem, ModeResult, ModuleResult,
-                                ScanReport)
+from interp_audit.model import Control, Crash, DistributionResult, Finding, ModuleResult, ScanReport
 from interp_audit.reports import json as json_report
 from interp_audit.reports import table, why
 from interp_audit.reports.advice import what_to_do
 from interp_audit.verdict import known_problems
 
 from screen import parse_grid, plain, run_in_pty, squeeze
-from test_reports import _fail, _inferred_ok, _ladder_ok, _ok, _passed, sample_report, smoke_report
+from test_reports import _fail, _ladder_ok, _ok, smoke_report
 
 CLI = [sys.executable, "-m", "interp_audit"]
 LONG_NAME = "an-extremely-long-distribution-name-for-the-terminal-matrix-test"
@@ -96,7 +93,7 @@ def _expected(report: ScanReport) -> dict[str, dict[str, str]]:
     matrix = build(report)
     expected = {}
     for row in matrix.rows:
-        cells = {f"{c.label} tier": why.tier_text(row.cells.get(c.key)) for c in matrix.columns}
+        cells = {f"{c.label} tier": why.tier_cell(row.cells.get(c.key)) for c in matrix.columns}
         cells["flags"] = ", ".join(row.flags)
         cells["reason"] = table._reason_cell(row, matrix).plain
         expected[row.name] = cells
