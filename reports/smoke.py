@@ -246,3 +246,10 @@ def crash_stderr(result: Optional[DistributionResult], check: str) -> str:
     """The stderr tail of a check that crashed, or ""."""
     crash = (check_of(result, check) or {}).get("crash")
     return str(crash.get("stderr_tail") or "") if isinstance(crash, dict) else ""
+
+
+def rungs_text(result: Optional[DistributionResult], check: str) -> str:
+    """``isolated failed, shared-gil passed``: every rung a failing check ran in (``smoke.rungs``), or ""."""
+    smoke = result.smoke if result is not None and isinstance(result.smoke, dict) else {}
+    seen = (smoke.get("rungs") or {}).get(check)
+    return ", ".join(f"{mode} {status}" for mode, status in seen.items()) if isinstance(seen, dict) else ""

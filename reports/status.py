@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional, TypeVar
 
 from interp_audit.model import DistributionResult, ModeResult, ScanReport
+
+T = TypeVar("T")
 
 #: What every format writes for a result with no tier (a survey's install failure, nothing importable).
 NO_VERDICT = "no verdict"
@@ -52,6 +54,20 @@ def blocked_chain(result: DistributionResult) -> str:
             text += " (stdlib)"
         parts.append(text)
     return " -> ".join(parts)
+
+
+def grouped(items: Iterable[tuple[str, T]]) -> list[tuple[list[str], T]]:
+    """(labels, value) for each distinct value of ``items`` (label, value), first seen first: equal values once,
+    with every label they had (e.g. the same crash on several rungs, the same advice on several Pythons)."""
+    groups: list[tuple[list[str], T]] = []
+    for label, value in items:
+        for labels, seen in groups:
+            if seen == value:
+                labels.append(label)
+                break
+        else:
+            groups.append(([label], value))
+    return groups
 
 
 def degraded_text(result: DistributionResult) -> Optional[str]:
