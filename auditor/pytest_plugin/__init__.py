@@ -89,8 +89,11 @@ def pytest_configure(config):
                 "--subinterpreters cannot be used with --pdb or --trace: the variants run in a sub-interpreter "
                 "of a child process, with no terminal to debug in. Debug the test itself without "
                 "--subinterpreters, or use the subinterpreter fixture to reproduce the failure.")
-    config.stash[RUNNER] = VariantRunner(config, config.getoption("subinterpreters_scope", "module"),
-                                         config.getoption("subinterpreters_timeout", DEFAULT_TIMEOUT))
+    runner = config.stash[RUNNER] = VariantRunner(config, mode or "isolated",
+                                                  config.getoption("subinterpreters_scope", "module"),
+                                                  config.getoption("subinterpreters_timeout", DEFAULT_TIMEOUT))
+    if mode is not None:
+        runner.spawn()  # the child starts up while this process collects
 
 
 def requested_mode(config):

@@ -59,6 +59,7 @@ class Batch:
         self.collect_errors = {}  # collector node id -> text
         self.harness_errors = {}  # where -> text
         self.sessions = {}  # where -> (pytest exit status, terminal output tail)
+        self.collected = {}  # where -> (asked tests found, tests collected)
 
     def complete(self, nodeid):
         run = self.runs.get(nodeid)
@@ -71,8 +72,9 @@ class Batch:
 class VariantRunner:
     """Owns the child process, sends it batches and turns its events into :class:`TestRun` s."""
 
-    def __init__(self, config, scope, timeout):
+    def __init__(self, config, mode, scope, timeout):
         self.config = config
+        self.mode = mode  # of the sub-interpreter the child keeps ready
         self.scope = scope
         self.timeout = timeout or None
         self.batches = {}
@@ -144,10 +146,12 @@ class VariantRunner:
 
     # ------------------------------------------------------------------ the child
 
-    def _spawn(self):
-        self.worker = LiveWorker(sys.executable, CHILD_SCRIPT, ("tests", repr(list(sys.path))),
-                                 cwd=str(self.config.invocation_params.dir), tail_bytes=OUTPUT_TAIL)
-        self.children += 1
+    def spawn(self):
+        """Start the child process (early: it starts up while the outer session collects)."""
+        if self.worker is None:
+            self.worker = LiveWorker(sys.executable, CHILD_SCRIPT, ("tests", repr(list(sys.path)), self.mode),
+                                     cwd=str(self.config.invocation_params.dir), tail_bytes=OUTPUT_TAIL)
+            self.children += 1
 
     def _submit(self, batch):
         if self.running is not None and self.running is not batch:
@@ -158,8 +162,7 @@ class VariantRunner:
             return
         for nodeid in pending:
             batch.runs.setdefault(nodeid, TestRun())
-        if self.worker is None:
-            self._spawn()
+        self.spawn()
         request = {
             "mode": batch.mode, "n": batch.n, "rounds": batch.rounds, "nodeids": pending,
             "paths": list(dict.fromkeys(str(batch.items[nodeid].original.path) for nodeid in pending)),
@@ -216,6 +219,8 @@ class VariantRunner:
             self._last_progress = time.monotonic()
         elif kind == "session-done":
             batch.sessions[where] = (event["status"], event["output"])
+        elif kind == "collected":
+            batch.collected[where] = (event["kept"], event["total"])
         elif kind == "harness-error":
             batch.harness_errors[where] = event["text"]
         elif kind == "batch-done":
@@ -234,9 +239,14 @@ class VariantRunner:
         for where, text in batch.harness_errors.items():
             return "the pytest session could not run in %s sub-interpreter %s:\n%s" % (batch.mode, where, text)
         statuses = ", ".join("%s: exit status %s" % (where, status) for where, (status, _) in batch.sessions.items())
-        outputs = [output for _, output in batch.sessions.values() if output.strip()]
-        return "the pytest session in the %s sub-interpreter did not run this test (%s)%s" % (
-            batch.mode, statuses or "no session ended", "\n" + outputs[0] if outputs else "")
+        why = "no session ended"
+        if batch.collected:
+            kept, total = next(iter(batch.collected.values()))
+            why = ("it collected %d tests, %d of them asked for, but not this id; an id made from a value that "
+                   "differs there (a module that does not import in this interpreter) does not match" % (total, kept))
+        outputs = [output for status, output in batch.sessions.values() if status not in (0, 1) and output.strip()]
+        return "the pytest session in the %s sub-interpreter did not run this test (%s): %s%s" % (
+            batch.mode, statuses or "no session ended", why, "\n" + outputs[0] if outputs else "")
 
     def _lost(self, batch, target, timed_out):
         """The child crashed or hung while running ``batch``: fail what was running, requeue the rest."""
@@ -258,7 +268,7 @@ class VariantRunner:
             victims = [nodeid for nodeid in pending if nodeid.split("::")[0] in files]
         elif not pending:  # all reported: the crash came while destroying the interpreter
             unconsumed = [nodeid for nodeid in batch.items if nodeid not in batch.consumed]
-            victims = [target] if target is not None else unconsumed[-1:]
+            victims = [target] if target in batch.items else unconsumed[-1:]
         else:
             victims = []
         victims = victims or pending  # nothing running to blame: what is left would only crash again
