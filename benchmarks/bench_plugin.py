@@ -27,6 +27,7 @@ at most 3x plain for the whole command at the default scope.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -108,7 +109,8 @@ def measure(env_python: Path, tests: Path, repeat: int) -> None:
     plain_wall, plain_cpu = statistics.median(walls["plain"]), statistics.median(cpus["plain"])
     version = subprocess.run([str(env_python), "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
-    print("\n%s %s test suite, CPython %s, median of %d rounds" % (SUITE, suite_version(), version, repeat))
+    print("\n%s %s test suite, CPython %s, median of %d rounds, load average %.1f"
+          % (SUITE, suite_version(), version, repeat, os.getloadavg()[0]))
     print("%-17s %8s %7s %8s %7s  %s" % ("command", "wall s", "ratio", "CPU s", "ratio", "pytest says"))
     for name in COMMANDS:
         wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])

@@ -127,13 +127,14 @@ def run_session(request, where, ready_fd, go_fd):
     os.makedirs(request["basetemp"], exist_ok=True)
     basetemp = os.path.join(request["basetemp"], where)
     args = list(request["args"]) + ["--basetemp", basetemp] + list(request["paths"])
-    terminal = io.StringIO()
-    sys.stdout, saved = terminal, sys.stdout
+    terminal = io.StringIO()  # pytest's own output (the tests' output is captured per test)
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = terminal
     ACTIVE = True
     try:
         status = pytest.main(args, plugins=[reporter])
     finally:
         ACTIVE = False
-        sys.stdout = saved
+        sys.stdout, sys.stderr = saved
         reporter.release()
     reporter.emit({"event": "session-done", "status": int(status), "output": terminal.getvalue()[-OUTPUT_TAIL:]})

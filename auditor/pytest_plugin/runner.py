@@ -129,8 +129,10 @@ class VariantRunner:
         return any(other != nodeid and other not in batch.consumed for other in batch.items)
 
     def close(self):
-        """End the child process."""
+        """End the child process (at once when it still runs a batch nobody waits for, after -x)."""
         if self.worker is not None:
+            if self.running is not None:
+                self.worker.kill()
             self.worker.close()
             self.worker = None
 
@@ -239,8 +241,10 @@ class VariantRunner:
         for where, text in batch.harness_errors.items():
             return "the pytest session could not run in %s sub-interpreter %s:\n%s" % (batch.mode, where, text)
         statuses = ", ".join("%s: exit status %s" % (where, status) for where, (status, _) in batch.sessions.items())
-        why = "no session ended"
-        if batch.collected:
+        why = "it stopped before collecting"
+        if not batch.sessions:
+            why = "no session ended"
+        elif batch.collected:
             kept, total = next(iter(batch.collected.values()))
             why = ("it collected %d tests, %d of them asked for, but not this id; an id made from a value that "
                    "differs there (a module that does not import in this interpreter) does not match" % (total, kept))
