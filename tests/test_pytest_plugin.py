@@ -117,12 +117,17 @@ def test_without_option_nothing_changes(run, pytester):
 def test_option_adds_one_variant_per_test_function(run, pytester):
     pytester.makepyfile(test_neutral=NEUTRAL_TESTS)
     result = run("--subinterpreters")
-    assert _statuses(result) == {
+    statuses = _statuses(result)
+    assert statuses == {
         "test_a": "PASSED", "test_a[subinterp-isolated]": "PASSED",
         "test_b[1]": "PASSED", "test_b[1-subinterp-isolated]": "PASSED",
         "test_b[2]": "PASSED", "test_b[2-subinterp-isolated]": "PASSED",
         "TestC::test_d": "PASSED", "TestC::test_d[subinterp-isolated]": "PASSED",
     }
+    # a module's variants run after its tests: the child never runs beside the original tests
+    assert list(statuses) == ["test_a", "test_b[1]", "test_b[2]", "TestC::test_d", "test_a[subinterp-isolated]",
+                              "test_b[1-subinterp-isolated]", "test_b[2-subinterp-isolated]",
+                              "TestC::test_d[subinterp-isolated]"]
     only = run("--subinterpreters-only")
     assert sorted(_statuses(only)) == ["TestC::test_d[subinterp-isolated]", "test_a[subinterp-isolated]",
                                        "test_b[1-subinterp-isolated]", "test_b[2-subinterp-isolated]"]

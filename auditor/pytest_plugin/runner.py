@@ -24,6 +24,7 @@ from ..runtime.worker import LiveWorker, WorkerEnded, exit_description
 from .launch import CHILD_SCRIPT
 
 SCOPES = ("session", "module", "test")
+PHASES = ("setup", "call", "teardown")
 OUTPUT_TAIL = 32768  # enough for a faulthandler dump of a few threads deep in pytest
 
 
@@ -36,7 +37,7 @@ class Failure:
 
 
 @dataclass
-class TestRun:
+class InnerRun:
     """What became of one test id in its sub-interpreter(s)."""
 
     reports: dict = field(default_factory=dict)  # where -> serialized reports, in order
@@ -47,13 +48,12 @@ class TestRun:
 class Batch:
     """The tests one request runs: one pytest session in each of its sub-interpreters."""
 
-    def __init__(self, number, mode, n=1, rounds=1):
-        self.number = number
+    def __init__(self, mode, n=1, rounds=1):
         self.mode = mode
         self.n = n
         self.rounds = rounds
         self.items = {}  # inner test id -> variant item, in the outer session's order
-        self.runs = {}  # inner test id -> TestRun
+        self.runs = {}  # inner test id -> InnerRun
         self.consumed = set()
         self.running = False
         self.collect_errors = {}  # collector node id -> text
@@ -70,7 +70,7 @@ class Batch:
 
 
 class VariantRunner:
-    """Owns the child process, sends it batches and turns its events into :class:`TestRun` s."""
+    """Owns the child process, sends it batches and turns its events into :class:`InnerRun` s."""
 
     def __init__(self, config, mode, scope, timeout):
         self.config = config
@@ -102,14 +102,14 @@ class VariantRunner:
             key = (plan.mode, item.nodeid)
         batch = self.batches.get(key)
         if batch is None:
-            batch = self.batches[key] = Batch(len(self.batches) + 1, plan.mode, plan.n, plan.rounds)
+            batch = self.batches[key] = Batch(plan.mode, plan.n, plan.rounds)
         batch.items[item.original.nodeid] = item
         self.batch_of[item.nodeid] = batch
 
     # ------------------------------------------------------------------ results
 
     def result(self, item):
-        """The :class:`TestRun` of a planned variant, running its batch as far as needed."""
+        """The :class:`InnerRun` of a planned variant, running its batch as far as needed."""
         batch = self.batch_of[item.nodeid]
         nodeid = item.original.nodeid
         while not self._settled(batch, nodeid):
@@ -163,7 +163,7 @@ class VariantRunner:
         if not pending:
             return
         for nodeid in pending:
-            batch.runs.setdefault(nodeid, TestRun())
+            batch.runs.setdefault(nodeid, InnerRun())
         self.spawn()
         request = {
             "mode": batch.mode, "n": batch.n, "rounds": batch.rounds, "nodeids": pending,
@@ -292,7 +292,7 @@ class VariantRunner:
             if nodeid is not None:
                 item = batch.items.get(nodeid)
                 done = len(batch.runs[nodeid].reports.get(where, ())) if nodeid in batch.runs else 0
-                phase = ("setup", "call", "teardown")[min(done, 2)]
+                phase = PHASES[min(done, 2)]
                 doing = "running %s (%s)" % (item.nodeid if item is not None else nodeid, phase)
             elif where in self._collecting:
                 doing = "collecting %s" % self._collecting[where]
