@@ -1,21 +1,30 @@
-"""Audit one distribution: static evidence, the interpreter ladder, the verdict and the smoke checks.
+"""Audit one distribution: static evidence, the ladder, the walk of public submodules,
+the smoke checks per rung and the crash controls, then the verdict.
 
 Everything here starts and watches child processes of the target interpreter;
-nothing from the audited package runs in this process.
+nothing from the audited package runs in this process.  What the results mean
+is decided in ``auditor/verdict.py`` alone.
 """
 
 from __future__ import annotations
 
-from interp_audit.model import TIER_OF_MODE, DistributionResult, ExtensionInfo
-from interp_audit.runtime.ladder import Ladder
-from interp_audit.runtime.smoke import own_gil_blocker, run_smoke
-from interp_audit.scan import ScanOptions
+from typing import Optional
+
+from interp_audit.model import REFUSAL, SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo
+from interp_audit.options import ScanOptions
+from interp_audit.runtime.ladder import SINGLE_PHASE_STAND_IN, Ladder, NameOutcome, Walk
+from interp_audit.runtime.smoke import run_smoke
 from interp_audit.smoke_config import snippets_for
 from interp_audit.source.interface import AuditItem, AuditSource
 from interp_audit.static.inspection import inspect_extensions
-from interp_audit.verdict import judge, predict_from_static
-
-MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
+from interp_audit.verdict import (
+    MODE_OF_TIER,
+    SUB_MODES,
+    import_tier,
+    judge,
+    predict_from_static,
+    smoke_failures,
+)
 
 
 def _bad_files(extensions: list[ExtensionInfo]) -> list[str]:
@@ -40,34 +49,86 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
         result.static_only = True
         return predict_from_static(result)
     watched = source.watched_extensions(item)
-    outcomes = [ladder.climb(name, watched) for name in item.import_names]
-    judge(result, outcomes, source.owner_of, source.stdlib_names())
-    if options.smoke and result.tier not in (None, "broken", "main-only"):
-        _smoke(result, item, ladder, options)
-    return result
+    names = [name for name in item.import_names if not options.excluded(name)]
+    excluded = [m for m in options.ignore_modules if m.split(".")[0] in item.import_names]
+    outcomes = [ladder.climb(name, watched) for name in names]
+    walk, climbs, same_as = None, [], {}
+    tier = import_tier(outcomes)
+    if tier in ("own-gil", "shared-gil", "legacy-only") and not options.stdlib:
+        importing = [o.name for o in outcomes if o.modes["main"].ok]
+        walk = ladder.walk(importing, watched, MODE_OF_TIER[tier], options.ignore_modules)
+        climbs, same_as = _climb_failing(walk, ladder, watched)
+        tier = import_tier(outcomes, climbs)
+    if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
+        result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
+                                               _control_imports(outcomes))
+    return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded, same_as)
 
 
-def _smoke(result: DistributionResult, item: AuditItem, ladder: Ladder, options: ScanOptions) -> None:
-    """Run the behaviour checks in the best mode that imports; a failure costs the own-gil tier."""
-    mode = MODE_OF_TIER[result.tier]
+def _control_imports(outcomes: list[NameOutcome]) -> list[str]:
+    """What a smoke control imports instead of the package: the standard-library modules its
+    import loaded, plus CPython's own single-phase test module when a module it loads refused
+    a checked interpreter (single-phase or not-supported: legacy interpreters only)."""
+    imports = {m for o in outcomes for m in o.main_stdlib}
+    if any(REFUSAL.search(text) for o in outcomes for mode in o.modes.values()
+           for scenario in (mode.alone, mode.beside_main) if scenario for text in scenario.error_chain):
+        imports.add(SINGLE_PHASE_STAND_IN)
+    return sorted(imports)
+
+
+def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str]) -> tuple[list[NameOutcome], dict[str, str]]:
+    """Climb the submodules that failed the walk, from the walk's rung down: one per distinct
+    error (the module the error names, else the shortest name); the others that failed with
+    the same error are returned as module -> the one that climbed for them."""
+    groups: dict[str, list[str]] = {}
+    for module, error in sorted(walk.failing.items(), key=lambda item: (item[0] not in item[1], len(item[0]), item[0])):
+        groups.setdefault(error, []).append(module)
+    climbs = [ladder.climb(modules[0], watched, start=walk.mode) for modules in groups.values()]
+    same_as = {module: modules[0] for modules in groups.values() for module in modules[1:]}
+    return climbs, same_as
+
+
+def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptions, mode: str,
+           stdlib: list[str]) -> tuple[dict, list[Control]]:
+    """Run the smoke checks in ``mode``; a check that fails there runs again one rung
+    down, until it passes or the legacy rung failed too.  A crashed check gets a
+    control first: a crash the standard library alone reproduces fails nothing.
+
+    Returns the first rung's report, with ``rungs``: check -> {mode: status} for
+    every check that failed or crashed anywhere, and the controls that ran."""
     snippets = snippets_for(item.name, item.import_names, options.snippets)
-    result.smoke = run_smoke(ladder.python, item.name, list(item.import_names),
-                             [m for m, _ in item.extensions], mode, snippets, timeout=options.timeout,
-                             stdlib_names=ladder.stdlib_names)
-    if result.smoke.get("ok", True):
-        return
-    if not item.extensions and _only_crashes(result.smoke):
-        result.notes.append("a smoke check crashed the process, but the distribution is pure Python: "
-                            "that is a CPython bug, not counted against it (see the smoke details)")
-        return
-    result.flags.append("smoke-failed")
-    blocker = own_gil_blocker(result.smoke)
-    if blocker and result.tier == "own-gil":
-        result.tier = "shared-gil"  # the smoke ran in isolated interpreters only
-        result.notes.append(f"loses the own-gil tier: {blocker}")
+
+    def run(mode: str, checks=SMOKE_CHECKS) -> dict:
+        return run_smoke(ladder.python, item.name, names, [m for m, _ in item.extensions], mode, snippets,
+                         timeout=options.timeout, stdlib_names=ladder.stdlib_names, checks=checks,
+                         exclude=options.ignore_modules)
+
+    report = checks = run(mode)
+    ran: tuple[str, ...] = SMOKE_CHECKS
+    rungs: dict[str, dict[str, str]] = {}
+    controls: list[Control] = []
+    while True:
+        for check in ran:
+            if checks[check]["status"] == "crashed":
+                crash = checks[check].get("crash") or {}
+                suspect = crash.get("culprit") if crash.get("culprit_is_stdlib") else None
+                controls.append(ladder.control(check, mode, stdlib, suspect))
+        for check in checks.get("failed_checks", []):
+            rungs.setdefault(check, {})
+        for check in rungs:
+            if check in ran:
+                rungs[check][mode] = checks[check]["status"]
+        failing = smoke_failures(checks, mode, controls)
+        below = _next_rung(mode)
+        if not failing or below is None:
+            break
+        mode, ran = below, tuple(failing)
+        checks = run(mode, ran)
+    report["rungs"] = rungs
+    return report, controls
 
 
-def _only_crashes(smoke: dict) -> bool:
-    """True when every failed smoke check failed by crashing the process."""
-    failed = smoke.get("failed_checks") or []
-    return bool(failed) and all((smoke.get(check) or {}).get("status") == "crashed" for check in failed)
+def _next_rung(mode: str) -> Optional[str]:
+    index = SUB_MODES.index(mode) + 1
+    return SUB_MODES[index] if index < len(SUB_MODES) else None
+

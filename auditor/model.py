@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The interpreter ladder, strictest first.
 MODES = ("isolated", "shared-gil", "legacy", "main")
@@ -25,6 +26,15 @@ TIERS = ("own-gil", "shared-gil", "legacy-only", "main-only", "broken")
 TIER_OF_MODE = {"isolated": "own-gil", "shared-gil": "shared-gil", "legacy": "legacy-only", "main": "main-only"}
 
 FLAGS = ("one-per-process", "degraded", "crashed", "blocked-by", "smoke-failed")
+
+#: The smoke checks, in the order they run (docs/smoke.md), the ones whose failure costs a rung,
+#: and the statuses a check can end in.
+SMOKE_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types", "cross_interpreter", "cost")
+SMOKE_FAILING_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types")
+SMOKE_STATUSES = ("passed", "failed", "crashed", "inconclusive", "skipped", "error")
+
+#: CPython's refusal of an extension module in a sub-interpreter; group 1 is the module.
+REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -67,6 +77,7 @@ class ScenarioResult:
     loaded_extensions: list[str] = field(default_factory=list)  # dist extension modules in sys.modules after import
     seconds: Optional[float] = None
     failed_module: Optional[str] = None  # the module whose import raised first
+    missing_extensions: list[str] = field(default_factory=list)  # loaded in main, not here: a working fallback
 
 
 @dataclass
@@ -119,6 +130,45 @@ class Finding:
 
 
 @dataclass
+class ModuleResult:
+    """One import name or public submodule that climbed the ladder on its own."""
+
+    name: str
+    kind: str = "top-level"  # top-level | submodule
+    tier: Optional[str] = None  # None when excluded or not climbed
+    modes: dict[str, ModeResult] = field(default_factory=dict)
+    error: Optional[str] = None  # why a submodule climbed (its failure in the first sub-interpreter), or the main error
+    excluded: bool = False  # listed in ignore-modules: shown, not counted
+    inferred: Optional[str] = None  # why the tier was derived instead of climbed
+
+
+@dataclass
+class Control:
+    """A crash re-run with only the standard-library modules the package's import loaded."""
+
+    kind: str  # the ladder scenario ("alone", "beside_main") or the smoke check that crashed
+    mode: str
+    imports: list[str] = field(default_factory=list)  # the standard-library modules imported instead
+    runs: int = 0
+    crashed: bool = False  # True: the standard library alone reproduces it, CPython's problem
+    crash: Optional[Crash] = None  # the control's own crash
+    problem: Optional[str] = None  # KnownProblem.id when crashed
+
+
+@dataclass
+class KnownProblem:
+    """A crash of this CPython build that the standard library alone reproduces."""
+
+    id: str
+    what: str  # what crashes, in a sentence
+    reproduction: list[str] = field(default_factory=list)  # the smallest stdlib import list that reproduced it
+    kind: str = ""  # the scenario or check that reproduces it
+    mode: str = ""
+    advice: str = "upgrade to the newest patch release of this Python; report it to CPython if it persists"
+    distributions: list[str] = field(default_factory=list)  # whose audit ran into it
+
+
+@dataclass
 class DistributionResult:
     name: str
     version: str
@@ -126,16 +176,20 @@ class DistributionResult:
     tier: Optional[str] = None
     flags: list[str] = field(default_factory=list)
     modes: dict[str, ModeResult] = field(default_factory=dict)
-    per_name: dict[str, dict[str, ModeResult]] = field(default_factory=dict)
+    modules: list[ModuleResult] = field(default_factory=list)  # every import name, then climbed submodules
     culprit: Optional[str] = None
     blocked_by: list[BlockedBy] = field(default_factory=list)
     degraded_modules: list[str] = field(default_factory=list)
+    degraded_in: dict[str, list[str]] = field(default_factory=dict)  # module -> rungs where it did not load
     one_per_process: list[dict[str, Any]] = field(default_factory=list)  # {module, framework, refusal}
     extensions: list[ExtensionInfo] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     smoke: dict[str, Any] = field(default_factory=dict)
     summary: Optional[str] = None
     notes: list[str] = field(default_factory=list)
+    controls: list[Control] = field(default_factory=list)
+    cpython_problems: list[str] = field(default_factory=list)  # KnownProblem ids this audit ran into
+    excluded_modules: list[str] = field(default_factory=list)
     static_only: bool = False
     problems: list[str] = field(default_factory=list)  # bad input met: no RECORD, unreadable or corrupt files
 
@@ -157,6 +211,7 @@ class InterpreterRun:
     python: PythonInfo
     distributions: list[DistributionResult] = field(default_factory=list)
     scope: str = "environment"  # environment | stdlib
+    known_problems: list[KnownProblem] = field(default_factory=list)
 
 
 @dataclass

@@ -10,37 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from interp_audit import __version__
 from interp_audit.model import DistributionResult, InterpreterRun, PythonInfo, ScanReport
+from interp_audit.options import ScanOptions
 from interp_audit.rules import registry
-from interp_audit.rules.config import RuleConfig
-from interp_audit.smoke_config import SnippetTable, snippets_for
+from interp_audit.smoke_config import snippets_for
 from interp_audit.source.environment import EnvironmentSource
 from interp_audit.source.interface import AuditItem, AuditSource
 from interp_audit.source.inventory import stored_inventory
 from interp_audit.source.stdlib import StdlibSource
 from interp_audit.store.interface import ResultStore
 from interp_audit.target import Target
-
-
-@dataclass
-class ScanOptions:
-    """What to scan and how."""
-
-    names: list[str] = field(default_factory=list)
-    stdlib: bool = False
-    jobs: int = os.cpu_count() or 2
-    timeout: float = 60.0
-    static_only: bool = False
-    smoke: bool = True
-    snippets: Optional[SnippetTable] = None
-    rules: Optional[RuleConfig] = None
+from interp_audit.verdict import known_problems
 
 
 #: Called as progress(event, detail): ("total", n) once per target, then ("cached", name)
@@ -53,7 +38,8 @@ def cache_key(run_python: str, python_version: str, item: AuditItem, options: Sc
     snippets = [s.code for s in snippets_for(item.name, item.import_names, options.snippets)] \
         if options.smoke else []
     material = [run_python, python_version, item.name, item.version, item.fingerprint, __version__,
-                options.stdlib, options.timeout, options.static_only, options.smoke, snippets]
+                options.stdlib, options.timeout, options.static_only, options.smoke, snippets,
+                sorted(options.ignore_modules)]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
@@ -96,7 +82,8 @@ def scan_target(target: Target, options: ScanOptions, store: ResultStore,
     if options.stdlib:
         ordered = [r for r in ordered if r.tier != "broken"]
     _judge_by_rules(ordered, keys, options, python, store)
-    return InterpreterRun(python=python, distributions=ordered, scope=source.scope)
+    return InterpreterRun(python=python, distributions=ordered, scope=source.scope,
+                          known_problems=known_problems(ordered))
 
 
 def _judge_by_rules(results: list[DistributionResult], keys: dict[str, str], options: ScanOptions,

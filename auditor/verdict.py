@@ -1,33 +1,80 @@
-"""Turn per-name ladder results into a distribution's tier, flags and culprit.
+"""The one place that decides: whether a rung passes, each module's tier, the
+distribution's tier, its flags, culprit and notes.
 
-The tier of one import name is the strictest rung it passes; the
-distribution's tier is the worst over its import names.  Flags explain it:
-``crashed``, ``one-per-process``, ``blocked-by``, ``degraded`` (see the README's
-glossary).
+Inputs are observations only: ladder outcomes of the top-level names and of the
+public submodules that climbed, the walk, the smoke checks per rung, and the
+crash controls.  The rules (see the README's glossary and docs/json-schema.md):
+
+* a rung passes when both scenarios import, with or without the
+  distribution's extension modules (without them: ``degraded``, still a pass);
+* a crash that a control reproduces with the standard library alone is
+  CPython's: it does not fail the rung when every import had finished, and
+  leaves the rung undecided when it came first;
+* the tier of a module is the strictest passing rung; the distribution's is the
+  worst over its top-level names that import in main and the climbed submodules,
+  then lowered to the strictest rung where the smoke checks pass too.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from interp_audit.model import (
     FLAGS,
     MODES,
+    REFUSAL,
+    SMOKE_FAILING_CHECKS,
     TIER_OF_MODE,
     BlockedBy,
+    Control,
     DistributionResult,
     ExtensionInfo,
+    KnownProblem,
     ModeResult,
+    ModuleResult,
     ScenarioResult,
     tier_rank,
 )
-from interp_audit.runtime.ladder import REFUSAL, NameOutcome
 
-FALLBACK_MARK = "silent pure-Python fallback"
+if TYPE_CHECKING:
+    from interp_audit.runtime.ladder import NameOutcome, Walk
+
+SUB_MODES = MODES[:-1]
+MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
+UNDECIDED = ("undecided: the process crashed before the import finished, and the standard library alone "
+             "crashes the same way (CPython's problem)")
 
 
-def name_tier(modes: dict[str, ModeResult]) -> Optional[str]:
-    """Strictest passing rung of one import name, or ``broken`` when main fails."""
+# --------------------------------------------------------------------------- rungs
+
+
+def cpython_control(controls: Iterable[Control], kind: str, mode: str) -> Optional[Control]:
+    """The control of scenario or check ``kind`` in ``mode`` that reproduced the crash, if any."""
+    return next((c for c in controls if c.kind == kind and c.mode == mode and c.crashed), None)
+
+
+def scenario_passes(scenario: ScenarioResult, cpython: Optional[Control]) -> Optional[bool]:
+    """True, False, or None when a CPython crash hid the outcome of the import."""
+    if scenario.error_chain or scenario.crash is None:
+        return scenario.ok and not scenario.error_chain
+    if cpython is None:
+        return False
+    return True if scenario.crash.at_shutdown else None
+
+
+def rung_outcome(alone: ScenarioResult, beside_main: ScenarioResult, controls: list[Control]) -> ModeResult:
+    """A rung of the ladder: passes only when both scenarios pass."""
+    mode = next((c.mode for c in controls), None)
+    passes = {kind: scenario_passes(scenario, cpython_control(controls, kind, mode))
+              for kind, scenario in (("alone", alone), ("beside_main", beside_main))}
+    ok = False if False in passes.values() else None if None in passes.values() else True
+    failing = alone if passes["alone"] is not True else beside_main
+    error = None if ok else UNDECIDED if ok is None else failing.error
+    return ModeResult(ok=ok, error=error, crash=alone.crash or beside_main.crash, alone=alone, beside_main=beside_main)
+
+
+def name_tier(modes: dict[str, ModeResult]) -> str:
+    """Strictest passing rung of one module, or ``broken`` when main fails."""
     main = modes.get("main")
     if main is None or not main.ok:
         return "broken"
@@ -37,11 +84,150 @@ def name_tier(modes: dict[str, ModeResult]) -> Optional[str]:
     return "main-only"
 
 
+def worst(tiers: Iterable[Optional[str]]) -> Optional[str]:
+    known = [t for t in tiers if t]
+    return max(known, key=tier_rank) if known else None
+
+
+def import_tier(outcomes: list["NameOutcome"], climbs: Iterable["NameOutcome"] = ()) -> Optional[str]:
+    """The distribution's tier from its imports (before the smoke checks): top-level
+    names failing in main do not count while another name imports."""
+    tiers = [name_tier(o.modes) for o in outcomes]
+    counted = [t for t in tiers if t != "broken"]
+    if not counted:
+        return worst(tiers)
+    return worst(counted + [name_tier(o.modes) for o in climbs])
+
+
+# --------------------------------------------------------------------------- CPython's own problems
+
+
+def problem_id(control: Control) -> str:
+    """Stable id of the CPython problem a crashing control shows, e.g. ``parallel/isolated/_datetime``."""
+    return "/".join([control.kind, control.mode, "+".join(control.imports) or "nothing"])
+
+
+def known_problems(results: Iterable[DistributionResult]) -> list[KnownProblem]:
+    """The interpreter's problems that the audits ran into, each with the distributions that hit it."""
+    problems: dict[str, KnownProblem] = {}
+    for result in results:
+        for control in result.controls:
+            if not control.crashed:
+                continue
+            problem = problems.get(control.problem or problem_id(control))
+            if problem is None:
+                problem = problems[problem_id(control)] = KnownProblem(
+                    id=problem_id(control), kind=control.kind, mode=control.mode, reproduction=control.imports,
+                    what=_what_crashes(control))
+            if result.name not in problem.distributions:
+                problem.distributions.append(result.name)
+    return sorted(problems.values(), key=lambda p: p.id)
+
+
+def _what_crashes(control: Control) -> str:
+    crash = control.crash
+    how = "hangs" if crash and crash.timeout else f"crashes ({crash.signal or f'exit status {crash.returncode}'})" \
+        if crash else "crashes"
+    where = {"alone": "one sub-interpreter", "beside_main": "main and then two sub-interpreters"}.get(
+        control.kind, f"the {control.kind} smoke check's sub-interpreters")
+    imports = ", ".join(control.imports) or "nothing"
+    return f"importing only the standard library ({imports}) in {where} of kind {control.mode} {how}"
+
+
+# --------------------------------------------------------------------------- smoke
+
+
+def smoke_failures(checks: dict, mode: str, controls: Iterable[Control]) -> list[str]:
+    """Checks of one smoke run in ``mode`` that fail, leaving out crashes that a
+    standard-library control reproduces."""
+    failed = []
+    for check in SMOKE_FAILING_CHECKS:
+        status = (checks.get(check) or {}).get("status")
+        if status == "failed" or (status == "crashed" and cpython_control(controls, check, mode) is None):
+            failed.append(check)
+    return failed
+
+
+def smoke_tier(smoke: dict, controls: list[Control]) -> tuple[Optional[str], list[str]]:
+    """The tier the smoke checks allow and the checks that failed in its first rung.
+
+    ``smoke["rungs"]`` maps each failing check to {mode: status} for every rung it
+    ran in; a check passes in the rungs below the last one it failed in only where
+    it ran there and passed.
+    """
+    first = smoke.get("mode")
+    if not first or first == "main":
+        return None, []
+    rungs = smoke.get("rungs") or {}
+    failed_first = [c for c, seen in rungs.items() if _fails(c, first, seen.get(first), controls)]
+    for mode in SUB_MODES[SUB_MODES.index(first):]:
+        if not any(_fails(c, mode, seen.get(mode, "not run"), controls) for c, seen in rungs.items()
+                   if c in failed_first):
+            return TIER_OF_MODE[mode], failed_first
+    return "main-only", failed_first
+
+
+def _fails(check: str, mode: str, status: Optional[str], controls: list[Control]) -> bool:
+    if status == "not run":
+        return True  # never shown to pass there
+    return status == "failed" or (status == "crashed" and cpython_control(controls, check, mode) is None)
+
+
+# --------------------------------------------------------------------------- the distribution
+
+
+def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: list["NameOutcome"],
+          walk: Optional["Walk"], owner_of: Callable[[str], Optional[str]], stdlib_names: frozenset[str],
+          excluded: Iterable[str] = (), same_as: Optional[dict[str, str]] = None) -> DistributionResult:
+    """Fill the verdict of ``result`` from everything observed.  ``same_as`` maps a submodule
+    that failed the walk to the one that climbed for it (the same error)."""
+    result.excluded_modules = sorted(set(excluded))
+    result.controls = [c for o in outcomes + climbs for c in o.controls] + result.controls
+    result.modules = [_module(o, "top-level", None) for o in outcomes]
+    result.modules += [_module(o, "submodule", walk.failing.get(o.name) if walk else None) for o in climbs]
+    climbed = {m.name: m for m in result.modules if m.kind == "submodule"}
+    result.modules += [ModuleResult(name=name, kind="submodule", tier=climbed[rep].tier, error=walk.failing.get(name),
+                                    inferred=f"not climbed: it failed the walk with the same error as {rep}, "
+                                             f"which climbed")
+                       for name, rep in sorted((same_as or {}).items())]
+    result.modules += [ModuleResult(name=name, kind="excluded", excluded=True) for name in result.excluded_modules]
+    if not outcomes:
+        result.notes.append("no importable top-level names: nothing to import")
+        return result
+    counted = [m for m in result.modules if not m.excluded and m.tier != "broken"]
+    if not any(m.kind == "top-level" for m in counted):
+        counted = [m for m in result.modules if m.kind == "top-level"]
+    result.tier = worst(m.tier for m in counted)
+    result.modes = next(m.modes for m in counted if m.tier == result.tier and m.modes)
+    for module in result.modules:
+        if module.tier == "broken" and module not in counted:
+            where = "the main interpreter too" if module.kind == "top-level" else \
+                "a fresh main interpreter on its own (it needs another module imported first)"
+            result.notes.append(f"{module.name} fails in {where} and is not counted: {module.error}")
+        if module.excluded:
+            result.notes.append(f"{module.name} is excluded (ignore-modules): not imported or counted")
+    _flags(result, outcomes + climbs, walk, owner_of, stdlib_names)
+    if result.smoke:
+        _apply_smoke(result)
+    for control in result.controls:
+        control.problem = problem_id(control) if control.crashed else None
+    result.cpython_problems = sorted({c.problem for c in result.controls if c.problem})
+    result.flags = [f for f in FLAGS if f in result.flags]
+    return result
+
+
+def _module(outcome: "NameOutcome", kind: str, why: Optional[str]) -> ModuleResult:
+    tier = name_tier(outcome.modes)
+    main = outcome.modes.get("main")
+    error = main.error if tier == "broken" and main is not None else why
+    return ModuleResult(name=outcome.name, kind=kind, tier=tier, modes=outcome.modes, error=error)
+
+
 def _scenarios(modes: dict[str, ModeResult]):
-    for result in modes.values():
+    for mode, result in modes.items():
         for scenario in (result.alone, result.beside_main):
             if scenario is not None:
-                yield scenario
+                yield mode, scenario
 
 
 def _framework_of(module: Optional[str], extensions: list[ExtensionInfo]) -> Optional[str]:
@@ -51,31 +237,24 @@ def _framework_of(module: Optional[str], extensions: list[ExtensionInfo]) -> Opt
     return None
 
 
-def judge(result: DistributionResult, outcomes: list[NameOutcome],
-          owner_of: Callable[[str], Optional[str]], stdlib_names: frozenset[str]) -> DistributionResult:
-    """Fill ``tier``, ``flags``, ``modes``, ``culprit``, ``blocked_by``,
-    ``degraded_modules`` and ``one_per_process`` of ``result``."""
-    if not outcomes:
-        result.notes.append("no importable top-level names: nothing to import")
-        return result
-    result.per_name = {o.name: o.modes for o in outcomes}
-    tiers = {o.name: name_tier(o.modes) for o in outcomes}
-    worst_name = max(tiers, key=lambda n: tier_rank(tiers[n]))
-    result.tier = tiers[worst_name]
-    result.modes = outcomes[[o.name for o in outcomes].index(worst_name)].modes
+def _flags(result: DistributionResult, outcomes: list["NameOutcome"], walk: Optional["Walk"],
+           owner_of: Callable[[str], Optional[str]], stdlib_names: frozenset[str]) -> None:
     flags: list[str] = []
     blocked: dict[str, BlockedBy] = {}
     own_extensions = [info.module for info in result.extensions]
+    own_tops = {n.split(".")[0] for n in result.import_names}
     for outcome in outcomes:
-        for scenario in _scenarios(outcome.modes):
-            if scenario.crash:
+        if name_tier(outcome.modes) == "broken" and outcome.name in result.import_names:
+            continue
+        for mode, scenario in _scenarios(outcome.modes):
+            if mode == "main":
+                continue
+            for module in scenario.missing_extensions:
+                _degraded(result, module, mode)
+            kind = "alone" if scenario is outcome.modes[mode].alone else "beside_main"
+            if scenario.crash and cpython_control(outcome.controls, kind, mode) is None:
                 flags.append("crashed")
                 result.culprit = result.culprit or scenario.crash.culprit
-            if scenario.error and FALLBACK_MARK in scenario.error:
-                flags.append("degraded")
-                missing = [m for m in outcome.main_loaded if m not in scenario.loaded_extensions]
-                result.degraded_modules.extend(m for m in missing if m not in result.degraded_modules)
-                result.culprit = result.culprit or (missing[0] if missing else None)
             for text in scenario.error_chain:
                 match = REFUSAL.search(text)
                 if not match:
@@ -83,7 +262,7 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
                 own = _own_extension(match.group(1), own_extensions)
                 module = own or match.group(1)
                 result.culprit = result.culprit or module
-                if own or module.split(".")[0] in {n.split(".")[0] for n in result.import_names}:
+                if own or module.split(".")[0] in own_tops:
                     continue
                 is_stdlib = module.split(".")[0] in stdlib_names
                 blocked.setdefault(module, BlockedBy(
@@ -92,13 +271,12 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
                     stdlib=is_stdlib,
                     message=text,
                 ))
-        for mode in ("isolated", "shared-gil", "legacy"):
+        for mode in SUB_MODES:
             mode_result = outcome.modes.get(mode)
             if mode_result is None or mode_result.alone is None or mode_result.beside_main is None:
                 continue
             refused = mode_result.beside_main
-            if mode_result.alone.ok and not refused.ok and refused.crash is None \
-                    and FALLBACK_MARK not in (refused.error or ""):
+            if mode_result.alone.ok and not refused.ok and refused.crash is None:
                 flags.append("one-per-process")
                 module = _refusing_module(refused) or outcome.name
                 result.culprit = result.culprit or module
@@ -106,11 +284,40 @@ def judge(result: DistributionResult, outcomes: list[NameOutcome],
                          "framework": _framework_of(module, result.extensions)}
                 if entry not in result.one_per_process:
                     result.one_per_process.append(entry)
+    if walk is not None:
+        for module in walk.missing_extensions:
+            _degraded(result, module, walk.mode)
+    if result.degraded_modules:
+        flags.append("degraded")
     if blocked:
         flags.append("blocked-by")
         result.blocked_by = list(blocked.values())
-    result.flags = [f for f in FLAGS if f in flags]
-    return result
+    result.flags = flags
+
+
+def _degraded(result: DistributionResult, module: str, mode: str) -> None:
+    if module not in result.degraded_modules:
+        result.degraded_modules.append(module)
+    rungs = result.degraded_in.setdefault(module, [])
+    if mode not in rungs:
+        rungs.append(mode)
+        rungs.sort(key=MODES.index)
+
+
+def _apply_smoke(result: DistributionResult) -> None:
+    """Lower the tier to the strictest rung where the smoke checks pass too."""
+    tier, failed = smoke_tier(result.smoke, result.controls)
+    if not failed or tier is None:
+        return
+    result.flags.append("smoke-failed")
+    first = result.smoke["mode"]
+    if tier_rank(tier) > tier_rank(result.tier):
+        where = f"in {MODE_OF_TIER.get(tier)} interpreters" if tier != "main-only" else "in no sub-interpreter kind"
+        result.notes.append(f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and pass {where}: "
+                            f"{result.tier} -> {tier}" if tier != "main-only" else
+                            f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and in every rung "
+                            f"below: {result.tier} -> main-only")
+        result.tier = tier
 
 
 def _own_extension(module: str, extensions: list[str]) -> Optional[str]:
@@ -134,21 +341,29 @@ def _refusing_module(scenario: ScenarioResult) -> Optional[str]:
 TIER_OF_DECLARATION = {"per-interpreter-gil": "own-gil", "supported": "shared-gil", "not-supported": "legacy-only"}
 
 
-def predict_from_static(result: DistributionResult) -> DistributionResult:
-    """``--static-only``: predict the tier from declared init kinds and slots alone.
+def predict_from_static(result: DistributionResult,
+                        note: str = "tier predicted from static evidence only (--static-only): nothing was imported",
+                        ) -> DistributionResult:
+    """Predict the tier from declared init kinds and slots alone (``--static-only``, ``interp-audit wheel``).
 
-    Nothing was imported, so ``modes`` stays empty and a note says so.
+    Nothing was imported, so ``modes`` stays empty and ``note`` says so.
+    Declarations never predict worse than legacy-only, so while a module's
+    declarations are unknown a legacy-only prediction still holds, and a
+    better one is not made (the tier stays None, a note names the modules).
     """
     tiers = ["own-gil"]
+    undecided = []
     for info in result.extensions:
         if info.init == "single-phase":
             tiers.append("legacy-only")
-        elif info.init == "multi-phase":
-            declared = info.multiple_interpreters_effective or info.multiple_interpreters
-            if declared is None:
-                result.notes.append(f"{info.module}: declared slots unknown; assumed CPython's default (supported)")
-                declared = "supported"
-            tiers.append(TIER_OF_DECLARATION[declared])
+        elif info.init == "multi-phase" and (info.multiple_interpreters_effective or info.multiple_interpreters):
+            tiers.append(TIER_OF_DECLARATION[info.multiple_interpreters_effective or info.multiple_interpreters])
+        elif info.init in ("multi-phase", "unknown"):
+            undecided.append(info.module)
     result.tier = max(tiers, key=tier_rank)
-    result.notes.append("tier predicted from static evidence only (--static-only): nothing was imported")
+    if undecided and tier_rank(result.tier) < tier_rank("legacy-only"):
+        result.notes.append(f"no predicted tier (at best {result.tier}): declarations unknown for "
+                            + ", ".join(undecided))
+        result.tier = None
+    result.notes.append(note)
     return result

@@ -75,7 +75,10 @@ def badge_for(result: Optional[DistributionResult]) -> Badge:
         message = "pure Python"
     else:
         message = TIER_MESSAGES[result.tier]
-    return Badge(LABEL, message, COLORS[message])
+    color = COLORS[message]
+    if result is not None and result.degraded_modules and message in TIER_MESSAGES.values():
+        message += ", degraded"  # a working pure-Python fallback: the tier's colour, the note beside it
+    return Badge(LABEL, message, color)
 
 
 def _luminance(color: str) -> float:

@@ -22,7 +22,7 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import check_status, cost_numbers
-from interp_audit.reports.status import mode_status
+from interp_audit.reports.status import degraded_text, mode_status
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,7 +42,7 @@ def render_csv(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
     header = ["distribution", "version"]
     cost = ["cost import_ms", "cost rss_kib"] if matrix.checks else []
     for column in matrix.columns:
-        header += [f"{column.label} {mode}" for mode in MODES] + [f"{column.label} tier"]
+        header += [f"{column.label} {mode}" for mode in MODES] + [f"{column.label} tier", f"{column.label} degraded"]
         header += [f"{column.label} {name}" for name in (*matrix.checks, *cost)]
     writer.writerow(header + ["flags", "culprit", "findings", "conflict"])
     for row in matrix.rows:
@@ -52,7 +52,7 @@ def render_csv(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> str:
             if result is None:
                 cells += [""] * (len(MODES) + 1 + len(matrix.checks) + len(cost))
                 continue
-            cells += [mode_status(result.modes.get(mode)) for mode in MODES] + [result.tier or ""]
+            cells += [mode_status(result.modes.get(mode)) for mode in MODES] + [result.tier or "", degraded_text(result) or ""]
             cells += [check_status(result, check) for check in matrix.checks]
             if cost:
                 seconds, kib = cost_numbers(result)

@@ -18,7 +18,7 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import CHECKS, check_status, details, has_smoke, mode_of, summary
-from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of, mode_status
+from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of, mode_status, tier_text
 
 TIER_MEANING = {
     "own-gil": "works in isolated sub-interpreters with their own GIL",
@@ -35,7 +35,7 @@ def _xml_text(text: str) -> str:
 
 
 def _body(result: DistributionResult) -> str:
-    lines = [f"tier: {result.tier or NO_VERDICT}"]
+    lines = [f"tier: {tier_text(result)}"]
     for mode in MODES:
         mode_result = result.modes.get(mode)
         line = f"{mode}: {mode_status(mode_result)}"

@@ -14,7 +14,7 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Matrix, Row, build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import HEADINGS, check_status, cost_text, details, mode_of, overall
-from interp_audit.reports.status import NO_VERDICT, blocked_chain, mode_status
+from interp_audit.reports.status import NO_VERDICT, blocked_chain, known_problem_lines, mode_status, tier_text
 
 SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "💥", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared GIL", "legacy": "legacy", "main": "main"}
@@ -35,10 +35,8 @@ def escape(text: object) -> str:
     return value.replace("@", "@\u200b")  # a zero-width space stops GitHub from notifying a user
 
 
-def _tier_cell(tier: str | None) -> str:
-    if tier is None:
-        return NO_VERDICT
-    return f"{TIER_MARKS.get(tier, '')} {tier}".strip()
+def _tier_cell(result) -> str:
+    return escape(f"{TIER_MARKS.get(result.tier, '')} {tier_text(result)}".strip())
 
 
 def _check_cell(result, check: str) -> str:
@@ -65,7 +63,7 @@ def _matrix_table(matrix: Matrix) -> list[str]:
                 cells += ["–"] * group
                 continue
             cells += [SYMBOLS[mode_status(result.modes.get(mode))] for mode in MODES]
-            tier = _tier_cell(result.tier)
+            tier = _tier_cell(result)
             if column.key in row.conflicted:
                 tier += " ⚠ conflict"
             cells.append(tier)
@@ -128,6 +126,9 @@ def render_markdown(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> s
             parts.append(f"{NO_VERDICT}: {counts[None]}")
         lines.append(f"- **Python {escape(column.label)}**: " + " · ".join(parts))
     lines.append("")
+    problems = known_problem_lines(report)
+    if problems:
+        lines += ["### Known problems of this Python", ""] + [f"- {escape(p)}" for p in problems] + [""]
     lines += _matrix_table(matrix)
     lines += ["", "✓ works · ✗ fails · 💥 crashed · ~ inferred from another mode · – not run", ""]
     if matrix.checks:

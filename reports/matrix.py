@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from interp_audit.model import FLAGS, TIERS, DistributionResult, Finding, PythonInfo, ScanReport
-from interp_audit.reports.merge import Conflict, interpreter_label, normalize_name
+from interp_audit.model import FLAGS, TIERS, DistributionResult, Finding, KnownProblem, PythonInfo, ScanReport
+from interp_audit.reports.merge import Conflict, add_known_problems, interpreter_label, normalize_name
 from interp_audit.reports.smoke import checks_of
-from interp_audit.reports.status import culprit_of
+from interp_audit.reports.status import culprit_of, known_problem_lines
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Column:
     key: tuple[str, str, str]
     label: str  # short heading, e.g. "3.13.0"
     python: PythonInfo
+    known_problems: list[KnownProblem] = field(default_factory=list)  # of this interpreter, each id once
 
 
 @dataclass
@@ -46,6 +47,21 @@ class Row:
         return sorted({c for c in (culprit_of(r) for r in self.results) if c})
 
     @property
+    def prediction_gaps(self) -> list[str]:
+        """Where a tier predicted from declarations (a wheel, ``--static-only``) differs from one
+        measured on the same Python x.y: ``"3.13: measured main-only, predicted shared-gil (win_amd64)"``."""
+        gaps = []
+        measured = [r for r in self.cells.items() if not r[1].static_only and r[1].tier]
+        for key, predicted in self.cells.items():
+            if not predicted.static_only or not predicted.tier:
+                continue
+            minor = ".".join(key[1].split(".")[:2])
+            for other_key, result in measured:
+                if ".".join(other_key[1].split(".")[:2]) == minor and result.tier != predicted.tier:
+                    gaps.append(f"{minor}: measured {result.tier}, predicted {predicted.tier} ({key[2]})")
+        return gaps
+
+    @property
     def findings(self) -> list[Finding]:
         """Findings of every interpreter, duplicates (same code, module, message) once."""
         seen, out = set(), []
@@ -63,8 +79,10 @@ class Matrix:
     columns: list[Column]
     rows: list[Row]
     conflicts: list[Conflict] = field(default_factory=list)
-    #: Smoke-check columns of every column group (order of ``runtime.smoke.CHECKS``); empty when no row has smoke data.
+    #: Smoke-check columns of every column group (order of ``model.SMOKE_CHECKS``); empty when no row has smoke data.
     checks: list[str] = field(default_factory=list)
+    #: One line per known problem of an interpreter (crashes the standard library alone reproduces).
+    known_problems: list[str] = field(default_factory=list)
 
     def tier_counts(self, column: Column) -> dict[Optional[str], int]:
         """How many rows have each tier (None: no verdict) on ``column``, rows without a result skipped."""
@@ -91,7 +109,8 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
     for run in report.interpreters:
         python = run.python
         key = (python.implementation, python.version, python.sysconfig_platform or python.platform)
-        columns.setdefault(key, Column(key=key, label=python.version, python=python))
+        column = columns.setdefault(key, Column(key=key, label=python.version, python=python))
+        add_known_problems(column.known_problems, run.known_problems)
         for result in run.distributions:
             row = rows.setdefault((normalize_name(result.name), result.version), Row(result.name, result.version))
             row.cells.setdefault(key, result)
@@ -106,4 +125,5 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
             row.conflicted.add(conflict.column)
     ordered_rows = sorted(rows.values(), key=lambda r: (normalize_name(r.name), _version_key(r.version)))
     checks = checks_of(result for row in ordered_rows for result in row.results)
-    return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts), checks=checks)
+    return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts), checks=checks,
+                  known_problems=known_problem_lines(report))

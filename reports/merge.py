@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from interp_audit.model import MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, PythonInfo, ScanReport
+from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, KnownProblem, PythonInfo,
+                                ScanReport)
 from interp_audit.reports.status import culprit_of, mode_status
 
 
@@ -66,6 +67,22 @@ def _differences(a: DistributionResult, b: DistributionResult) -> list[str]:
     return [f"{key}: {left[key]} != {right[key]}" for key in left if left[key] != right[key]]
 
 
+def add_known_problems(into: list[KnownProblem], problems: Sequence[KnownProblem]) -> None:
+    """Append the known problems of ``problems`` that ``into`` does not have yet (by id)."""
+    seen = {p.id for p in into}
+    into += [p for p in problems if p.id not in seen]
+
+
+def _add_problems(run: InterpreterRun, problems: Sequence[KnownProblem]) -> None:
+    """Add ``problems`` to the run's known problems, one entry per id with every distribution that met it."""
+    have = {problem.id: problem for problem in run.known_problems}
+    for problem in problems:
+        if problem.id not in have:
+            have[problem.id] = KnownProblem(**{**vars(problem), "distributions": []})
+            run.known_problems.append(have[problem.id])
+        have[problem.id].distributions += [d for d in problem.distributions if d not in have[problem.id].distributions]
+
+
 def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None) -> Merged:
     """Join ``reports`` (read from ``sources``, used in conflict messages) into one."""
     sources = list(sources) if sources is not None else [f"report {i + 1}" for i in range(len(reports))]
@@ -76,6 +93,8 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
         for run in report.interpreters:
             key = interpreter_key(run.python, run.scope)
             merged_run = runs.setdefault(key, InterpreterRun(python=run.python, scope=run.scope))
+            _add_problems(merged_run, run.known_problems)
+            add_known_problems(merged_run.known_problems, run.known_problems)
             for result in run.distributions:
                 dist_key = (key, normalize_name(result.name), result.version)
                 if dist_key not in seen:

@@ -1,7 +1,7 @@
 """How every format reads ``DistributionResult.smoke``: each check's status, its detail lines, the cost in short.
 
 The smoke checks (``docs/smoke.md``) are columns of the matrix, in the order of
-:data:`interp_audit.runtime.smoke.CHECKS`.  ``smoke`` is read defensively: a
+``SMOKE_CHECKS`` of auditor/model.py.  ``smoke`` is read defensively: a
 result file of schema version 1 may hold any object there, and only entries
 that look like a check (an object with a ``status``) count.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from interp_audit.model import DistributionResult
-from interp_audit.runtime.smoke import CHECKS, FAILING_CHECKS, STATUSES
+from interp_audit.model import SMOKE_CHECKS as CHECKS, SMOKE_FAILING_CHECKS as FAILING_CHECKS, SMOKE_STATUSES as STATUSES
 
 #: Every value of :func:`check_status`: a check's own status, or ``not-run`` when the result has none.
 CHECK_STATUSES = (*STATUSES, "not-run")
@@ -203,3 +203,53 @@ def summary(result: Optional[DistributionResult]) -> str:
         first = details(result, check)
         parts.append(f"{HEADINGS[check]} {check_status(result, check)}" + (f" ({first[0]})" if first else ""))
     return f"smoke in {mode_of(result) or '?'} interpreters: " + "; ".join(parts)
+
+
+def items(result: Optional[DistributionResult], check: str) -> list[str]:
+    """What a check covered, one line per item (snippets, walked modules, compared types, ...); failures
+    are in :func:`details`."""
+    entry = check_of(result, check)
+    if entry is None:
+        return []
+    lines: list[str] = []
+    if check == "generic":
+        walked = entry.get("modules_walked") or []
+        lines.append(f"{len(walked)} modules walked{' (stopped early)' if entry.get('truncated') else ''}, "
+                     f"{entry.get('attributes_touched', 0)} public attributes touched")
+        lines += [f"skipped {s.get('module')}: {s.get('reason')}" for s in entry.get("skipped", [])]
+        lines += [f"refused {r.get('module')}: {r.get('error')}" for r in entry.get("refused", [])]
+    elif check == "snippets":
+        for item in entry.get("items", []):
+            outcome = "crashed" if item.get("crash") else "ok" if item.get("ok") else f"failed: {item.get('error')}"
+            main_too = " (fails in main too: the snippet is invalid)" if item.get("fails_in_main_too") else ""
+            lines.append(f"snippet {item.get('name')} ({item.get('source')}): {outcome}{main_too}")
+    elif check == "parallel" and "rounds" in entry:
+        lines.append(f"{entry.get('interpreters')} interpreters, {entry.get('rounds_completed')}/{entry.get('rounds')} "
+                     f"rounds of {entry.get('iterations')} iterations")
+    elif check == "reimport" and "rounds" in entry:
+        lines.append(f"{entry.get('rounds_completed')}/{entry.get('rounds')} create-import-destroy cycles")
+    elif check == "static_types":
+        checked = entry.get("checked") or []
+        if checked:
+            lines.append(f"{entry.get('types_compared', 0)} types compared in {', '.join(map(str, checked))}")
+    elif check == "cross_interpreter":
+        if entry.get("mechanism"):
+            lines.append(f"mechanism: {entry['mechanism']}")
+        lines += [f"{o.get('type')} ({o.get('source')}): {'crosses' if o.get('crosses') else 'does not cross'}"
+                  for o in entry.get("objects", [])]
+    elif check == "cost":
+        lines += [f"{label}: {value}" for label, value in cost_medians(result)]
+    return [_one_line(line) for line in lines][:MAX_LINES]
+
+
+def crash_stderr(result: Optional[DistributionResult], check: str) -> str:
+    """The stderr tail of a check that crashed, or ""."""
+    crash = (check_of(result, check) or {}).get("crash")
+    return str(crash.get("stderr_tail") or "") if isinstance(crash, dict) else ""
+
+
+def rungs_text(result: Optional[DistributionResult], check: str) -> str:
+    """``isolated failed, shared-gil passed``: every rung a failing check ran in (``smoke.rungs``), or ""."""
+    smoke = result.smoke if result is not None and isinstance(result.smoke, dict) else {}
+    seen = (smoke.get("rungs") or {}).get(check)
+    return ", ".join(f"{mode} {status}" for mode, status in seen.items()) if isinstance(seen, dict) else ""

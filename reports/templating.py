@@ -13,7 +13,8 @@ from markupsafe import Markup
 from interp_audit.model import FLAGS, MODES, TIERS, Crash, DistributionResult, to_dict
 from interp_audit.reports.matrix import Matrix, Row
 from interp_audit.reports import smoke
-from interp_audit.reports.status import blocked_chain, culprit_of, mode_status
+from interp_audit.reports.advice import what_to_do
+from interp_audit.reports.status import blocked_chain, culprit_of, degraded_text, grouped, known_problem_lines, mode_status
 
 SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "✹", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
 STATUS_TEXT = {
@@ -86,21 +87,15 @@ def why_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], DistributionRe
 
 def crash_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], Crash]]:
     """Identical crashes (signal, status, culprit, stderr) grouped, with where each happened."""
-    groups: list[tuple[list[str], Crash]] = []
-    for column in matrix.columns:
-        result = row.cells.get(column.key)
-        for mode in MODES if result is not None else ():
-            crash = result.modes[mode].crash if mode in result.modes else None
-            if crash is None:
-                continue
-            place = f"{MODE_TITLES[mode]} on Python {column.label}"
-            for places, seen in groups:
-                if seen == crash:
-                    places.append(place)
-                    break
-            else:
-                groups.append(([place], crash))
-    return groups
+    return grouped((f"{MODE_TITLES[mode]} on Python {column.label}", result.modes[mode].crash)
+                   for column in matrix.columns if (result := row.cells.get(column.key)) is not None
+                   for mode in MODES if mode in result.modes and result.modes[mode].crash is not None)
+
+
+def advice_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], list[str]]]:
+    """(Python labels, advice lines of ``reports/advice.py``) of a row, identical advice grouped."""
+    return grouped((column.label, what_to_do(row.cells[column.key]))
+                   for column in matrix.columns if column.key in row.cells)
 
 
 def _pretty_json(value: Any) -> str:
@@ -119,13 +114,14 @@ def environment() -> Environment:
     env.globals.update(
         MODES=MODES, TIERS=TIERS, FLAGS=FLAGS, SYMBOLS=SYMBOLS, STATUS_TEXT=STATUS_TEXT, STATUS_RANK=STATUS_RANK,
         MODE_TITLES=MODE_TITLES, TIER_TEXT=TIER_TEXT, FLAG_TEXT=FLAG_TEXT,
-        mode_status=mode_status, culprit_of=culprit_of, blocked_chain=blocked_chain, why_groups=why_groups, crash_groups=crash_groups,
+        mode_status=mode_status, culprit_of=culprit_of, degraded_text=degraded_text,
+        known_problem_lines=known_problem_lines, blocked_chain=blocked_chain, why_groups=why_groups, crash_groups=crash_groups,
         css=_asset("report.css"), js=_asset("report.js"),
         CHECKS=smoke.CHECKS, CHECK_HEADINGS=smoke.HEADINGS, CHECK_TITLES=smoke.TITLES, CHECK_RANK=smoke.STATUS_RANK,
         CHECK_SYMBOLS=CHECK_SYMBOLS, CHECK_TEXT=CHECK_TEXT, CHECK_CLASS=CHECK_CLASS, INFORMATIONAL=smoke.INFORMATIONAL,
         check_of=smoke.check_of, check_status=smoke.check_status, check_details=smoke.details, has_smoke=smoke.has_smoke,
         smoke_overall=smoke.overall, smoke_mode=smoke.mode_of, cost_text=smoke.cost_text, cost_numbers=smoke.cost_numbers,
-        cost_medians=smoke.cost_medians,
+        cost_medians=smoke.cost_medians, advice_groups=advice_groups,
     )
     env.filters["pretty_json"] = _pretty_json
     env.filters["tier_rank"] = lambda tier: TIERS.index(tier) if tier in TIERS else len(TIERS)

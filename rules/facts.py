@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Optional
 
-from interp_audit.model import Crash, DistributionResult, ExtensionInfo, ModeResult, ScenarioResult
+from interp_audit.model import Control, Crash, DistributionResult, ExtensionInfo, ModeResult, ScenarioResult
 
 #: How many names a message lists before it says "and N more".
 MAX_NAMES = 6
@@ -141,13 +141,21 @@ def scenarios(result: Optional[ModeResult]) -> Iterator[tuple[str, ScenarioResul
             yield label, scenario
 
 
+def cpython_crash(dist: DistributionResult, kind: str, mode_name: str) -> Optional[Control]:
+    """The control showing that the crash of scenario or smoke check ``kind`` in
+    ``mode_name`` is CPython's (the standard library alone reproduces it), if any."""
+    return next((c for c in dist.controls if c.crashed and c.kind == kind and c.mode == mode_name), None)
+
+
 def crashes(dist: DistributionResult) -> Iterator[tuple[str, Crash]]:
-    """Every distinct crash of the ladder, with the mode it happened in."""
+    """Every distinct crash of the ladder that the package caused, with the mode it happened in
+    (crashes that a standard-library control reproduces are CPython's: see IA307)."""
     for mode_name, result in (dist.modes or {}).items():
         seen = []
-        candidates = [result.crash] + [s.crash for _, s in scenarios(result)]
-        for crash in candidates:
-            if crash is not None and crash not in seen:
+        labelled = list(scenarios(result)) or [("", result)]
+        for label, holder in labelled:
+            crash = holder.crash
+            if crash is not None and crash not in seen and not cpython_crash(dist, label, mode_name):
                 seen.append(crash)
                 yield mode_name, crash
 

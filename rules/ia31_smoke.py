@@ -7,10 +7,9 @@ one entry per check (``generic``, ``snippets``, ``parallel``, ``reimport``,
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Optional
 
-from interp_audit.model import DistributionResult, Finding
+from interp_audit.model import REFUSAL, DistributionResult, Finding
 from interp_audit.rules import facts, references as ref
 from interp_audit.rules.interface import Rule, RuleContext
 
@@ -26,7 +25,6 @@ MODE_WORDS = {
 CRASH_AS_SMOKE_FAILURE = ("static_types", "cross_interpreter", "cost")
 
 #: CPython's refusal of a module that does not support sub-interpreters.
-REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
 
 #: IA315 fires when one extra interpreter costs at least this much for the package alone.
 HEAVY_IMPORT_KIB = 32 * 1024
@@ -34,8 +32,13 @@ HEAVY_IMPORT_SECONDS = 0.5
 
 
 def _check(dist: DistributionResult, name: str) -> dict[str, Any]:
+    """The smoke check's result; {} when it crashed the way the standard library alone does (IA307)."""
     value = (dist.smoke or {}).get(name)
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    if value.get("status") == "crashed" and facts.cpython_crash(dist, name, (dist.smoke or {}).get("mode", "")):
+        return {}
+    return value
 
 
 def _where(dist: DistributionResult) -> str:
@@ -82,16 +85,16 @@ def _crash_text(crash: Optional[dict]) -> str:
 
 
 STDLIB_CRASH_REMEDIATION = (
-    "The step in progress was the import of a standard-library module, or the package is pure "
-    "Python (no extension module of its own), so this is a CPython bug rather than a bug of the package (CPython 3.12.1, for example, crashes importing _datetime "
-    "in an isolated interpreter once another one used it). Try a newer patch release of this "
-    "CPython version before blaming the package."
+    "The step in progress was the import of a standard-library module, yet the same check importing "
+    "only the standard library did not crash: the package's use of that module is the likely trigger. "
+    "Try a newer patch release of this CPython version too (CPython 3.12.1, for example, crashes "
+    "importing _datetime in an isolated interpreter once another one used it)."
 )
 
 
 def _cpython_bug(dist: DistributionResult, crash: Optional[dict]) -> bool:
-    """A crash the package cannot have caused: in the standard library, or in a pure-Python package."""
-    return bool(crash) and (bool(crash.get("culprit_is_stdlib")) or not dist.extensions)
+    """A crash whose step in progress was a standard-library module."""
+    return bool(crash) and bool(crash.get("culprit_is_stdlib"))
 
 
 def _crash_detail(crash: Optional[dict]) -> Optional[str]:

@@ -273,3 +273,33 @@ class StaticRuntimeMismatch(Rule):
                     else "shared-GIL support only"
                 )
         return None
+
+
+class CPythonCrash(Rule):
+    code = "IA307"
+    name = "cpython-crash"
+    severity = "low"
+    message = "{dist}: the {kind} in {where} crashed, and so does {reproduction} alone: this Python's bug"
+    rationale = (
+        "A crash that the same scenario or smoke check reproduces while importing only standard-library "
+        "modules (the ones the package's import loaded) happens without any third-party code: it is a "
+        "bug of this CPython build. It does not lower the package's tier; the report lists it once under "
+        "the interpreter's known problems. Example: on CPython 3.13.0 to at least 3.13.15, isolated "
+        "interpreters that import _datetime at the same time and are destroyed abort the process."
+    )
+    remediation = (
+        "Upgrade to the newest patch release of this Python version. If it persists there, report the "
+        "reproduction to CPython; meanwhile avoid that standard-library module in that kind of interpreter."
+    )
+    references = (ref.PEP_684,)
+    scope = "distribution"
+
+    def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
+        for control in dist.controls:
+            if control.crashed:
+                kind = "%s scenario" % control.kind.replace("_", " ") if control.kind in ("alone", "beside_main") \
+                    else "%s smoke check" % control.kind.replace("_", "-")
+                yield self.finding(dist.name, control.imports[0] if len(control.imports) == 1 else None,
+                                   kind=kind, where=where([control.mode]),
+                                   reproduction="importing " + (", ".join(control.imports) or "nothing"),
+                                   detail="control runs: %d; problem %s" % (control.runs, control.problem))

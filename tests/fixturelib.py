@@ -69,9 +69,10 @@ def _candidates() -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def target_pythons() -> list[str]:
-    """CPython >= 3.12 executables found here, one per interpreter, oldest first.
+    """CPython >= 3.12 executables found here, the newest patch release of each minor
+    version, oldest first.
 
-    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search.
+    ``INTERP_AUDIT_TEST_PYTHONS`` (an ``os.pathsep`` list) replaces the search and keeps every one.
     """
     override = os.environ.get(ENV_PYTHONS)
     candidates = [p for p in override.split(os.pathsep) if p] if override is not None else _candidates()
@@ -86,8 +87,11 @@ def target_pythons() -> list[str]:
         except (OSError, subprocess.SubprocessError, ValueError):
             continue
         if info["implementation"] == "cpython" and tuple(info["version"]) >= (3, 12):
-            result.append((tuple(info["version"]), path))
-    return [path for _, path in sorted(result)]
+            result.append((tuple(info["version"]), info["hexversion"], path))
+    if override is None:  # found by search: the newest patch release of each minor version
+        newest = {version: max(r for r in result if r[0] == version) for version, _, _ in result}
+        result = list(newest.values())
+    return [path for _, _, path in sorted(result)]
 
 
 # --------------------------------------------------------------------------- compiling
@@ -216,6 +220,39 @@ def build_wheel(python: str, spec: DistSpec, out_dir) -> Path:
     return wheel
 
 
+# --------------------------------------------------------------------------- real wheels from PyPI
+
+#: Platform tags asked of pip per platform name (newest first; pip takes any of them).
+PLATFORMS = {
+    "linux-x86_64": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
+    "linux-aarch64": ["manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"],
+    "macos-arm64": ["macosx_11_0_arm64"],
+    "macos-x86_64": ["macosx_10_13_x86_64", "macosx_10_9_x86_64"],
+    "windows-amd64": ["win_amd64"],
+}
+
+
+def pypi_wheel(requirement: str, platform: str, python_version: str = "3.13") -> Path:
+    """Download (once, then cached) the wheel of a pinned ``requirement`` for a platform name of
+    :data:`PLATFORMS` and CPython ``python_version``."""
+    target = _cache_root() / "pypi" / python_version / platform
+    name = re.split(r"[=<>!~ ]", requirement, 1)[0].lower().replace("-", "_")
+    version = requirement.partition("==")[2]
+
+    def found():
+        return [w for w in target.glob("*.whl") if w.name.lower().startswith("%s-%s-" % (name, version))]
+
+    if not found():
+        command = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "--no-deps",
+                   "--python-version", python_version, "-d", str(target), requirement]
+        for tag in PLATFORMS[platform]:
+            command += ["--platform", tag]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0 or not found():
+            raise RuntimeError("pip download %s (%s) failed:\n%s" % (requirement, platform, result.stderr))
+    return found()[0]
+
+
 # --------------------------------------------------------------------------- venvs
 
 
@@ -327,6 +364,27 @@ CORPUS: list[DistSpec] = [
         summary="Pure Python using a plain shared library through ctypes.",
     ),
     DistSpec(
+        "ia-fixture-lazy", "1.0",
+        python_files={"ia_lazy/__init__.py": '"""Loads nothing: the extension sits behind ia_lazy.engine."""\n',
+                      "ia_lazy/engine.py": "from ia_lazy import _core\n",
+                      "ia_lazy/api.py": "from ia_lazy.engine import _core as core\n",
+                      "ia_lazy/util.py": "def helper():\n    return 1\n"},
+        extensions={"ia_lazy._core": _ext("ia_lazy__core")},
+        summary="Top-level import loads nothing; a public submodule loads a one-per-process extension.",
+    ),
+    DistSpec(
+        "ia-fixture-extra-name", "1.0",
+        python_files={"ia_extra/__init__.py": "def answer():\n    return 42\n",
+                      "ia_extra_plugin.py": "import ia_fixture_not_installed  # an optional dependency\n"},
+        summary="A second top-level name that needs an optional dependency which is not installed.",
+    ),
+    DistSpec(
+        "ia-fixture-stdlib-user", "1.0",
+        python_files={"ia_stdlib_user/__init__.py": "import datetime, hashlib\nfrom ia_stdlib_user._ext import twice\n"},
+        extensions={"ia_stdlib_user._ext": _ext("ia_stdlib_user__ext")},
+        summary="A clean extension in a package that imports datetime and hashlib.",
+    ),
+    DistSpec(
         "ia-fixture-pure", "1.0",
         python_files={"ia_pure/__init__.py": '"""Pure Python."""\n\n\ndef double(n):\n    return n * 2\n'},
         summary="Pure Python.",
@@ -391,7 +449,10 @@ MAIN_ONLY = (False, False, False, True)
 #: * ``behaviour`` -- what goes wrong when the module is *used* across
 #:   interpreters: ``concurrent-crash``, ``shared-type``, ``shared-c-state``,
 #:   ``stale-after-destroy``;
-#: * ``native_libraries`` -- shared-library path in site-packages -> init kind.
+#: * ``native_libraries`` -- shared-library path in site-packages -> init kind;
+#: * ``module_tiers`` -- import name or climbed public submodule -> its own tier;
+#: * ``cpython_crashes`` -- its raw probes may crash in CPython's own code (3.12.1 hashlib,
+#:   3.13 _datetime): only the scan's controls give its tier.
 EXPECTED: dict[str, dict] = {
     "ia-fixture-single": _facts(
         "legacy-only", LEGACY_ONLY, {"ia_single": "single-phase"}, {"ia_single": None},
@@ -430,9 +491,21 @@ EXPECTED: dict[str, dict] = {
         blocked_by=[{"module": "ia_single", "distribution": "ia-fixture-single"}],
     ),
     "ia-fixture-degraded": _facts(
-        "legacy-only", LEGACY_ONLY, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
-        flags=["degraded"], degraded_modules=["ia_degraded._speedups"],
-        degraded_in=["isolated", "shared-gil"],
+        "own-gil", OWN_GIL, {"ia_degraded._speedups": "single-phase"}, {"ia_degraded._speedups": None},
+        flags=["degraded"], degraded_modules=["ia_degraded._speedups"], degraded_in=["isolated", "shared-gil"],
+    ),
+    "ia-fixture-lazy": _facts(
+        "main-only", MAIN_ONLY, {"ia_lazy._core": "multi-phase"}, {"ia_lazy._core": "per-interpreter-gil"},
+        flags=["one-per-process"], one_per_process=["ia_lazy._core"], static={"mutable-global": ["first_interpreter"]},
+        alone={"isolated": True, "shared-gil": True, "legacy": True}, culprit="ia_lazy._core",
+        module_tiers={"ia_lazy": "own-gil", "ia_lazy.api": "main-only", "ia_lazy.engine": "main-only"},
+    ),
+    "ia-fixture-extra-name": _facts(
+        "own-gil", OWN_GIL, module_tiers={"ia_extra": "own-gil", "ia_extra_plugin": "broken"},
+    ),
+    "ia-fixture-stdlib-user": _facts(
+        "own-gil", OWN_GIL, {"ia_stdlib_user._ext": "multi-phase"}, {"ia_stdlib_user._ext": "per-interpreter-gil"},
+        gil={"ia_stdlib_user._ext": "not-used"}, cpython_crashes=True,
     ),
     "ia-fixture-pure": _facts("own-gil", OWN_GIL),
     # Static evidence (the runtime ladder cannot see these problems at import time).
@@ -524,7 +597,7 @@ def build_corpus(python: str, root, specs: Optional[list[DistSpec]] = None) -> C
 
 
 __all__ = [
-    "CORPUS", "EXPECTED", "CorpusEnv", "DistSpec", "build_corpus", "build_extension", "build_native_library",
+    "CORPUS", "EXPECTED", "PLATFORMS", "CorpusEnv", "DistSpec", "build_corpus", "pypi_wheel", "build_extension", "build_native_library",
     "build_wheel", "corpus_spec", "expected_for", "extension_sources", "install_wheels", "make_venv",
     "python_info", "site_packages", "target_pythons",
 ]

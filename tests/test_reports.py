@@ -307,46 +307,66 @@ from rich.console import Console  # noqa: E402
 from interp_audit.reports import table  # noqa: E402
 
 
-def _row(text: str, name: str) -> list[str]:
-    """The cells of the plain-table row whose first cell is ``name``."""
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if cells and cells[0] == name:
-            return cells
-    raise AssertionError(f"no row {name!r} in:\n{text}")
+from screen import parse_grid, plain  # noqa: E402
 
 
-def test_plain_table_has_a_column_group_per_python_and_ascii_symbols():
+def _row(text: str, name: str) -> dict[str, str]:
+    """The cells of the matrix row of distribution ``name`` (tests/screen.py reads the columns)."""
+    return parse_grid(text).rows[name]
+
+
+def test_plain_table_has_a_tier_column_per_python_flags_and_reason():
     text = table.render_text(sample_report())
     assert text.isascii()
-    header = [line for line in text.splitlines() if "isolated" in line][0]
-    assert header.count("isolated") == 2 and header.count("tier") == 2
-    versions_line = [line for line in text.splitlines() if "3.12.1" in line][0]
-    assert "3.13.0" in versions_line
-    # distribution, version, 2 x (4 modes + tier), flags, culprit
-    assert _row(text, "crashy") == ["crashy", "0.0.1", "CRASH", "-", "-", "ok", "main-only",
-                                    "CRASH", "-", "-", "ok", "main-only", "crashed", "crashy._native"]
-    assert _row(text, "sharedext")[2:7] == ["FAIL", "ok", "~ok", "ok", "shared-gil"]
-    assert _row(text, "Dependent_Pkg")[-2:] == ["blocked-by", "legacyext._core"]
+    grid = parse_grid(text)
+    assert [h for h, _, _ in grid.columns] == ["distribution", "version", "3.12.1 tier", "3.13.0 tier", "flags", "reason"]
+    assert _row(text, "crashy") == {"distribution": "crashy", "version": "0.0.1", "3.12.1 tier": "main-only",
+                                    "3.13.0 tier": "main-only", "flags": "crashed",
+                                    "reason": "crashy._native: crashed (SIGSEGV)"}
+    assert _row(text, "sharedext")["3.13.0 tier"] == "shared-gil"
+    assert _row(text, "Dependent_Pkg")["flags"] == "blocked-by"
+    assert _row(text, "degraded-pkg")["3.13.0 tier"] == "own-gil, degraded"
     assert "3.13.0: own-gil 3, shared-gil 1, legacy-only 2, main-only 1, broken 1" in text.splitlines()
 
 
-def test_table_on_a_colour_terminal_uses_symbols_and_colour():
+def test_wide_plain_table_shows_every_rung_in_ascii():
+    text = table.render_text(sample_report(), wide=True)
+    assert text.isascii()
+    crashy = _row(text, "crashy")
+    assert [crashy[f"3.13.0 {m}"] for m in ("isolated", "shared", "legacy", "main", "tier")] == [
+        "CRASH", "-", "-", "ok", "main-only"]
+    assert [_row(text, "sharedext")[f"3.12.1 {m}"] for m in ("isolated", "shared", "legacy", "main")] == [
+        "FAIL", "ok", "~ok", "ok"]
+    assert "ok works, FAIL fails, CRASH crashed" in text
+
+
+def test_table_on_a_colour_terminal_uses_one_cell_symbols_and_colour():
     buffer = io.StringIO()
-    table.render(sample_report(), Console(file=buffer, force_terminal=True, color_system="truecolor", width=220))
+    table.render(sample_report(), Console(file=buffer, force_terminal=True, color_system="truecolor", width=220),
+                 wide=True)
     text = buffer.getvalue()
     assert "\x1b[" in text
-    for symbol in ("✓", "✗", "💥", "~✓", "–"):
+    for symbol in ("✓", "✗", "✹", "~✓", "–"):
         assert symbol in text
+    assert "💥" not in text  # two cells wide: it misaligned the columns
 
 
 def test_table_respects_no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     buffer = io.StringIO()
-    table.render(sample_report(), Console(file=buffer, force_terminal=True, width=220))
+    table.render(sample_report(), Console(file=buffer, force_terminal=True, width=220), wide=True)
     text = buffer.getvalue()
-    assert "\x1b[3" not in text and "✓" not in text
-    assert _row(text, "crashy")[2] == "CRASH"
+    assert "\x1b[3" not in text and "\x1b[9" not in text
+    assert _row(plain(text), "crashy")["3.13.0 isolated"] == "✹"
+
+
+def test_table_falls_back_to_ascii_where_the_terminal_cannot_show_the_symbols():
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    table.render(sample_report(), Console(file=stream, force_terminal=True, width=220), wide=True)
+    stream.flush()
+    text = plain(raw.getvalue().decode("ascii"))
+    assert _row(text, "crashy")["3.13.0 isolated"] == "CRASH"
 
 
 def test_table_prints_package_text_literally():
@@ -394,7 +414,7 @@ def test_identical_shards_merge_quietly_and_conflicts_are_reported_not_overwritt
     kept = next(d for d in merged.report.interpreters[0].distributions if d.name == "sharedext")
     assert kept.tier == "shared-gil"
     text = table.render_text(merged.report, merged.conflicts)
-    assert "conflict" in _row(text, "sharedext")[6]
+    assert "conflict" in _row(text, "sharedext")["3.13.0 tier"]
     assert "conflict: sharedext 0.3" in text
 
 
@@ -585,7 +605,7 @@ def _result(name: str) -> DistributionResult:
     [
         ("fastext", "per-interpreter GIL", "#44cc11"),
         ("purepkg", "pure Python", "#007ec6"),
-        ("degraded-pkg", "per-interpreter GIL", "#44cc11"),
+        ("degraded-pkg", "per-interpreter GIL, degraded", "#44cc11"),  # the tier's colour, the note beside it
         ("sharedext", "shared GIL", "#dfb317"),
         ("legacyext", "legacy only", "#fe7d37"),
         ("crashy", "crashes", "#8b0000"),
@@ -725,7 +745,7 @@ def test_cli_report_formats(tmp_path):
     runner = CliRunner()
     results = _results(tmp_path)
     table_out = runner.invoke(main, ["report", results])
-    assert table_out.exit_code == 0 and _row(table_out.output, "crashy")[2] == "CRASH"
+    assert table_out.exit_code == 0 and _row(table_out.output, "crashy")["3.13.0 tier"] == "main-only"
     md = runner.invoke(main, ["report", results, "--format", "markdown"])
     assert md.exit_code == 0 and "| **crashy** |" in md.output
     out = tmp_path / "report.xml"
@@ -740,7 +760,7 @@ def test_a_result_without_a_tier_says_no_verdict_in_the_table_and_markdown(tmp_p
     results = tmp_path / "results.json"
     results.write_text(json_report.dumps(report), encoding="utf-8")
     table = CliRunner().invoke(main, ["report", str(results)])
-    assert table.exit_code == 0 and _row(table.output, "unjudged")[6] == "no verdict"
+    assert table.exit_code == 0 and _row(table.output, "unjudged")["3.13.0 tier"] == "no verdict"
     markdown = CliRunner().invoke(main, ["report", str(results), "--format", "markdown"])
     assert next(line for line in markdown.output.splitlines() if "unjudged" in line).count("| no verdict |") == 1
 
@@ -844,7 +864,8 @@ def test_reports_of_a_real_scan(corpus_env, tmp_path):
     jsonschema.Draft202012Validator(_schema()).validate(json.loads(results.read_text()))
 
     table_text = _cli("report", str(results)).stdout
-    assert _row(table_text, "ia-fixture-segv")[2] == "CRASH" and _row(table_text, "ia-fixture-single")[6] == "legacy-only"
+    tier = f"{json.loads(results.read_text())['interpreters'][0]['python']['version']} tier"
+    assert _row(table_text, "ia-fixture-segv")["flags"] == "crashed" and _row(table_text, "ia-fixture-single")[tier] == "legacy-only"
 
     junit = ElementTree.fromstring(_cli("report", str(results), "--format", "junit").stdout)
     cases = {c.get("name"): c for c in junit.iter("testcase")}
@@ -977,24 +998,25 @@ def test_matrix_has_check_columns_only_when_a_row_has_smoke_data():
     assert build(sample_report()).checks == []  # {} and a free-form schema-1 smoke object are no check data
 
 
-def test_table_shows_a_column_per_check_except_cost():
-    text = table.render_text(smoke_report())
+def test_wide_table_shows_a_column_per_check_except_cost():
+    text = table.render_text(smoke_report(), wide=True)
     assert text.isascii()
-    header = [line for line in text.splitlines() if "isolated" in line][0]
+    grid = parse_grid(text)
+    headings = [h for h, _, _ in grid.columns]
     for heading in ("generic", "snippets", "parallel", "reimport", "types", "xi"):
-        assert header.count(f" {heading} ") == 2, heading
-    assert "cost" not in header
-    # distribution, version, 2 x (4 modes, tier, 6 checks), flags, culprit
-    assert _row(text, "leaky") == ["leaky", "2.0", "ok", "~ok", "~ok", "ok", "shared-gil",
-                                   "ok", "ok", "CRASH", "ok", "ok", "ok",
-                                   "ok", "~ok", "~ok", "ok", "shared-gil",
-                                   "ok", "ok", "ok", "ok", "FAIL", "ok", "smoke-failed", ""]
-    assert _row(text, "purepkg")[7:13] == ["ok"] * 5 + ["FAIL"]
-    assert _row(text, "crashy")[7:13] == ["-"] * 6
+        assert f"3.12.1 {heading}" in headings and f"3.13.0 {heading}" in headings, heading
+    assert not any("cost" in h for h in headings)
+    checks = ("generic", "snippets", "parallel", "reimport", "types", "xi")
+    leaky = _row(text, "leaky")
+    assert [leaky[f"3.12.1 {c}"] for c in checks] == ["ok", "ok", "CRASH", "ok", "ok", "ok"]
+    assert [leaky[f"3.13.0 {c}"] for c in checks] == ["ok", "ok", "ok", "ok", "FAIL", "ok"]
+    assert leaky["flags"] == "smoke-failed"
+    assert [_row(text, "purepkg")[f"3.13.0 {c}"] for c in checks] == ["ok"] * 5 + ["FAIL"]
+    assert [_row(text, "crashy")[f"3.13.0 {c}"] for c in checks] == ["-"] * 6
     assert "smoke checks: ok passed, FAIL failed, CRASH crashed" in text
     buffer = io.StringIO()
     table.render(smoke_report(), Console(file=buffer, force_terminal=True, color_system="truecolor", width=400))
-    assert "types" in buffer.getvalue() and "\x1b[" in buffer.getvalue()
+    assert "types" in buffer.getvalue() and "\x1b[" in buffer.getvalue()  # 400 columns: wide without asking
 
 
 def test_markdown_shows_check_columns_cost_and_why_smoke_failed():
@@ -1023,7 +1045,7 @@ def test_csv_has_a_column_per_check_per_python_and_cost_numbers():
     assert (leaky["3.13.0 cost import_ms"], leaky["3.13.0 cost rss_kib"]) == ("1.200", "3680")
     crashy = next(r for r in rows if r["distribution"] == "crashy")
     assert crashy["3.12.1 generic"] == "not-run" and crashy["3.12.1 cost rss_kib"] == ""
-    assert list(rows[0])[7:16] == [f"3.12.1 {c}" for c in CHECKS] + ["3.12.1 cost import_ms", "3.12.1 cost rss_kib"]
+    assert list(rows[0])[8:17] == [f"3.12.1 {c}" for c in CHECKS] + ["3.12.1 cost import_ms", "3.12.1 cost rss_kib"]
 
 
 def _matrix(text: str) -> _Tables:
@@ -1115,15 +1137,15 @@ def test_schema_1_files_still_load_and_come_back_as_the_current_version(tmp_path
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(old), encoding="utf-8")
     [report] = json_report.load_results([path])
-    assert report.schema_version == model.SCHEMA_VERSION == 2
+    assert report.schema_version == model.SCHEMA_VERSION == 3
     assert [d.name for d in report.interpreters[0].distributions] == [d.name for d in distributions("3.13.0")]
-    assert json.loads(json_report.dumps(report))["schema_version"] == 2
+    assert json.loads(json_report.dumps(report))["schema_version"] == 3
     result = CliRunner().invoke(main, ["report", str(path), "--format", "csv"])
     assert result.exit_code == 0 and "smoke" not in result.stdout.splitlines()[0]
     assert "3.13.0 generic" not in result.stdout
 
 
-@pytest.mark.parametrize("version", [3, 0])
+@pytest.mark.parametrize("version", [4, 0])
 def test_schema_versions_this_version_never_wrote_are_refused_in_one_line(tmp_path, version):
     data = json.loads(json_report.dumps(smoke_report(("3.13.0",))))
     data["schema_version"] = version
@@ -1132,8 +1154,8 @@ def test_schema_versions_this_version_never_wrote_are_refused_in_one_line(tmp_pa
     with pytest.raises(json_report.ResultsError) as info:
         json_report.load(path)
     message = str(info.value)
-    assert "\n" not in message and str(path) in message and "reads schema_version 1 to 2" in message
-    assert ("newer interp-audit" in message) == (version == 3)
+    assert "\n" not in message and str(path) in message and "reads schema_version 1 to 3" in message
+    assert ("newer interp-audit" in message) == (version == 4)
     cli = CliRunner().invoke(main, ["report", str(path)])
     assert cli.exit_code == 2 and cli.stderr.count("\n") == 1 and "Traceback" not in cli.output
 
@@ -1163,19 +1185,19 @@ def test_reports_of_a_real_scan_with_smoke_checks(target_python, tmp_path):
                 "ia-fixture-clean", "ia-fixture-leaktype")
     assert scan.returncode == 0, scan.stderr  # no --fail-under: 1 would be a crash
     data = json.loads(results.read_text(encoding="utf-8"))
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft202012Validator(_schema()).validate(data)
     dists = {d["name"]: d for d in data["interpreters"][0]["distributions"]}
     assert dists["ia-fixture-leaktype"]["smoke"]["failed_checks"] == ["static_types"]
 
-    table_text = _cli("report", str(results)).stdout
-    header = [line for line in table_text.splitlines() if "isolated" in line][0]
-    headings = [c.strip() for c in header.strip().strip("|").split("|")]
-    types = headings.index("types")
-    assert _row(table_text, "ia-fixture-leaktype")[types] == "FAIL"
-    assert _row(table_text, "ia-fixture-clean")[types] == "ok"
-    assert _row(table_text, "ia-fixture-leaktype")[headings.index("tier")] == "shared-gil"
+    grid = parse_grid(_cli("report", str(results), "--wide").stdout)
+    [leak_row] = [row for name, row in grid.rows.items() if name.endswith("aktype")]
+    [clean_row] = [row for name, row in grid.rows.items() if name.endswith("-clean")]
+    types = next(heading for heading, _, _ in grid.columns if heading.endswith("types"))
+    tier = next(heading for heading, _, _ in grid.columns if heading.endswith("tier"))
+    assert (leak_row[types], leak_row[tier]) == ("FAIL", "shared-gil")
+    assert (clean_row[types], clean_row[tier]) == ("ok", "own-gil")
 
     rows = list(csv_module.DictReader(io.StringIO(_cli("report", str(results), "--format", "csv").stdout)))
     leak = next(r for r in rows if r["distribution"] == "ia-fixture-leaktype")
@@ -1195,3 +1217,27 @@ def test_json_writes_one_distribution_per_line_and_reads_back_equal():
     rows = [line for line in text.splitlines() if line.lstrip().startswith('{"name"')]
     assert len(rows) == 2 and text.endswith("}\n")
     assert results_json.loads(text) == report
+
+
+def test_every_format_shows_degraded_beside_the_tier_and_the_known_problems():
+    from interp_audit.reports.badge import TIER_MESSAGES, COLORS, badge_for
+    from interp_audit.verdict import known_problems
+
+    report = sample_report(("3.13.0",))
+    run = report.interpreters[0]
+    degraded = next(d for d in run.distributions if d.name == "degraded-pkg")
+    degraded.degraded_in = {"degraded_pkg._accel": ["isolated"]}
+    degraded.controls = [model.Control(kind="parallel", mode="isolated", imports=["_datetime"], runs=1,
+                                       crashed=True, problem="parallel/isolated/_datetime")]
+    run.known_problems = known_problems(run.distributions)
+    text = "degraded: no C speedups for degraded_pkg._accel"
+    from interp_audit.reports.markdown import escape
+
+    for fmt in ("markdown", "html", "csv", "junit"):
+        rendered = formats.get(fmt).render(report)
+        assert (escape(text) if fmt == "markdown" else text) in rendered, fmt
+        if fmt in ("markdown", "html"):
+            problem = escape("parallel/isolated/_datetime") if fmt == "markdown" else "parallel/isolated/_datetime"
+            assert "Known problems of this Python" in rendered and problem in rendered, fmt
+    badge = badge_for(degraded)  # the tier's colour, the note beside it
+    assert (badge.message, badge.color) == ("per-interpreter GIL, degraded", COLORS[TIER_MESSAGES["own-gil"]])

@@ -648,7 +648,7 @@ def test_runtime_rules_on_a_real_ladder(corpus_env):
         result = DistributionResult(name=item.name, version=item.version, import_names=list(item.import_names))
         result.extensions = inspect_extensions(str(corpus_env.python), item.extensions)
         outcomes = [ladder.climb(name, source.watched_extensions(item)) for name in item.import_names]
-        return judge(result, outcomes, source.owner_of, source.stdlib_names())
+        return judge(result, outcomes, [], None, source.owner_of, source.stdlib_names())
 
     items = {item.name: item for item in source.items()}
     for name, wanted in RUNTIME_EXPECTATIONS.items():

@@ -114,7 +114,7 @@ def test_corpus_init_kinds_from_the_init_functions(corpus_env):
 
 
 def test_corpus_static_only_runs_no_init_and_reads_symbols(corpus_env):
-    """--static-only: init kinds from imports, slots left unknown with a reason."""
+    """--static-only: init kinds from imports, no init function called."""
     extensions = _corpus_extensions(corpus_env)
     infos = {i.module: i for i in inspect_extensions(str(corpus_env.python), extensions, run_init=False)}
     for facts in corpus_env.expected.values():
@@ -123,12 +123,115 @@ def test_corpus_static_only_runs_no_init_and_reads_symbols(corpus_env):
             assert info.init == kind, module
             assert info.method["init"] == "symbols"
             assert "initfunc" not in info.evidence
-            assert info.multiple_interpreters is None and info.slots == []
             if kind == "multi-phase":
-                assert "--static-only" in info.reason
                 assert info.evidence["imports_module_def_init"] and not info.evidence["imports_single_phase"]
             else:
                 assert info.evidence["imports_single_phase"]
+
+
+def _declared(info) -> tuple:
+    return (info.init, info.m_size, info.slots, info.multiple_interpreters, info.multiple_interpreters_effective,
+            info.gil, info.evidence.get("gil_effective"))
+
+
+def test_corpus_slot_reader_agrees_with_the_init_probe(corpus_env):
+    """Every slot combination of the corpus: the PyModuleDef read from the file, without
+    running it, says what calling PyInit_* says (single-phase, multi-phase without slots,
+    each Py_mod_multiple_interpreters value, Py_mod_gil on 3.13+)."""
+    extensions = _corpus_extensions(corpus_env)
+    static = {i.module: i for i in inspect_extensions(str(corpus_env.python), extensions, run_init=False)}
+    probed = {i.module: i for i in inspect_extensions(str(corpus_env.python), extensions, run_init=True, timeout=60)}
+    seen = set()
+    for facts in corpus_env.expected.values():
+        for module, kind in facts["init"].items():
+            info = static[module]
+            assert _declared(info) == _declared(probed[module]), module
+            assert info.method["m_size"] == info.method["slots"] == "moduledef", (module, info.method)
+            assert info.evidence["moduledef"]["found_by"] in ("init code", "name")
+            assert "moduledef_said" not in probed[module].evidence, module
+            assert info.multiple_interpreters == facts["multiple_interpreters"][module], module
+            assert info.gil == facts["gil"][module], module
+            if info.multiple_interpreters:
+                assert info.method["multiple_interpreters"] == "moduledef"
+            elif kind == "multi-phase":
+                assert info.method["multiple_interpreters_effective"] == "default"
+            seen.add((kind, info.multiple_interpreters, info.gil))
+    expected = {("single-phase", None, None), ("multi-phase", None, None), ("multi-phase", "not-supported", None),
+                ("multi-phase", "supported", None), ("multi-phase", "per-interpreter-gil", None)}
+    if corpus_env.version >= (3, 13):
+        expected.add(("multi-phase", "per-interpreter-gil", "not-used"))
+    assert expected <= seen
+
+
+SLOT_VARIANTS = """
+#include <Python.h>
+static int exec_module(PyObject *m) { return 0; }
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, exec_module},
+    {Py_mod_multiple_interpreters, %(value)s},
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, %(gil)s},
+#endif
+    {0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "%(m_name)s", "doc", %(m_size)s, NULL, slots};
+PyMODINIT_FUNC PyInit_%(name)s(void) { return PyModuleDef_Init(&def); }
+"""
+
+#: Slots written at run time into zero-filled memory (what pybind11 3 does).
+RUNTIME_SLOTS = """
+#include <Python.h>
+static PyModuleDef_Slot slots[4];
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "ia_t_runtime", NULL, 0, NULL, slots};
+PyMODINIT_FUNC PyInit_ia_t_runtime(void) {
+    slots[0].slot = Py_mod_multiple_interpreters;
+    slots[0].value = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED;
+    return PyModuleDef_Init(&def);
+}
+"""
+
+
+@pytest.mark.parametrize("optimize", ["-O0", "-O2"])
+def test_slot_reader_on_every_value_and_a_foreign_m_name(target_python, tmp_path, optimize, monkeypatch):
+    """Every Py_mod_multiple_interpreters and Py_mod_gil value, m_name unlike the module
+    name (found through the address PyInit_* passes on), at two optimisation levels."""
+    monkeypatch.setattr(fixturelib, "CFLAGS", [f for f in fixturelib.CFLAGS if not f.startswith("-O")] + [optimize])
+    variants = {
+        "ia_t_v0": ("Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED", "Py_MOD_GIL_USED", "ia_t_v0", 0),
+        "ia_t_v1": ("Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED", "Py_MOD_GIL_NOT_USED", "pkg.ia_t_v1", 8),
+        "ia_t_v2": ("Py_MOD_PER_INTERPRETER_GIL_SUPPORTED", "Py_MOD_GIL_USED", "something_else", -1),
+    }
+    pairs = []
+    for name, (value, gil, m_name, m_size) in variants.items():
+        source = SLOT_VARIANTS % {"value": value, "gil": gil, "m_name": m_name, "m_size": m_size, "name": name}
+        pairs.append(("pkg." + name, str(_build(target_python, tmp_path, "pkg." + name, source))))
+    static = inspect_extensions(target_python, pairs, run_init=False)
+    probed = inspect_extensions(target_python, pairs, run_init=True, timeout=30)
+    gil_slot = fixturelib.python_info(target_python)["version"] >= [3, 13]
+    if optimize == "-O0":  # no tail call to recognise: a def named unlike the module stays unknown
+        foreign = static.pop()
+        probed.pop()
+        assert foreign.multiple_interpreters is None and "slots" not in foreign.method
+        assert foreign.reason == "declared slots unknown: no PyModuleDef named 'ia_t_v2' in the initialised data"
+    else:
+        assert static[2].evidence["moduledef"]["found_by"] == "init code"
+    for info, truth, (value, gil, m_name, m_size) in zip(static, probed, variants.values()):
+        assert _declared(info) == _declared(truth), info.module
+        assert info.m_size == m_size
+        assert info.evidence["moduledef"]["name"] == m_name
+        assert info.gil == ({"Py_MOD_GIL_USED": "used", "Py_MOD_GIL_NOT_USED": "not-used"}[gil] if gil_slot else None)
+    values = ["not-supported", "supported", "per-interpreter-gil"]
+    assert [i.multiple_interpreters for i in static] == values[: len(static)]
+
+
+def test_slots_filled_at_run_time_stay_unknown(target_python, tmp_path):
+    path = _build(target_python, tmp_path, "ia_t_runtime", RUNTIME_SLOTS)
+    (info,) = inspect_extensions(target_python, [("ia_t_runtime", str(path))], run_init=False)
+    assert info.init == "multi-phase"
+    assert info.multiple_interpreters is None and info.multiple_interpreters_effective is None
+    assert "slots" not in info.method
+    assert "zero-filled" in info.reason and "declared slots unknown" in info.reason
+    (probed,) = inspect_extensions(target_python, [("ia_t_runtime", str(path))], run_init=True, timeout=30)
+    assert probed.multiple_interpreters == "not-supported"
 
 
 def test_corpus_static_evidence_names_globals_types_and_apis(corpus_env):
@@ -284,7 +387,7 @@ def test_bad_files_give_unknown_with_a_reason_never_an_exception(target_python, 
         assert "empty" in infos["empty"].reason
         assert "truncated" in infos["truncated_half"].reason or "corrupt" in infos["truncated_half"].reason
         assert "not a shared library" in infos["text"].reason
-        assert "Mach-O" in infos["macho"].reason
+        assert "corrupt or truncated macho file" in infos["macho"].reason
         assert "No such file" in infos["vanished"].reason and "No such file" in infos["dangling"].reason
 
 
@@ -462,3 +565,111 @@ def test_real_wheels_framework_and_init_kind(real_wheels, run_init):
         assert pyo3.slots[0] == "Py_mod_exec" and "Py_mod_multiple_interpreters" not in pyo3.slots
     else:
         assert all("initfunc" not in i.evidence for i in infos.values())
+
+
+# --------------------------------------------------------------------------- Mach-O, PE, aarch64: real wheels
+
+#: Pinned real wheels and what every platform's build declares (read on Linux x86-64 with
+#: the init probe too): init kind, Py_mod_multiple_interpreters, Py_mod_gil.
+PLATFORM_WHEELS = {
+    "markupsafe==3.0.4": {"markupsafe._speedups": ("multi-phase", "per-interpreter-gil", "not-used")},
+    "msgpack==1.2.4": {"msgpack._cmsgpack": ("multi-phase", None, None)},
+    "numpy==2.5.5": {
+        "numpy._core._multiarray_umath": ("multi-phase", "not-supported", "not-used"),
+        "numpy._core._simd": ("single-phase", None, None),
+        "numpy.random.mtrand": ("multi-phase", None, None),
+    },
+}
+
+_FORMATS = {"linux-x86_64": ("elf", "x86_64"), "linux-aarch64": ("elf", "aarch64"), "macos-arm64": ("macho", "aarch64"),
+            "macos-x86_64": ("macho", "x86_64"), "windows-amd64": ("pe", "x86_64")}
+
+
+def _wheel_extensions(wheel: Path, out: Path) -> dict[str, str]:
+    import zipfile
+
+    found = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if re.search(r"\.(so|pyd)$", name) and not re.search(r"\.(libs|dylibs)/", name):
+                archive.extract(name, out)
+                found[re.sub(r"\.(cpython-|cp3|abi3|so$|pyd$).*", "", name).replace("/", ".")] = str(out / name)
+    return found
+
+
+@pytest.mark.parametrize("platform", sorted(_FORMATS))
+def test_real_wheels_of_every_platform_declare_the_same_slots(platform, tmp_path):
+    """ELF (x86-64, aarch64), Mach-O (arm64, x86-64) and PE (x86-64) builds of the same releases:
+    the slot reader finds each module's PyModuleDef and reads the same declarations."""
+    fmt, machine = _FORMATS[platform]
+    for requirement, expected in PLATFORM_WHEELS.items():
+        extensions = _wheel_extensions(fixturelib.pypi_wheel(requirement, platform), tmp_path / requirement)
+        infos = {i.module: i for i in inspect_extensions(None, [(m, extensions[m]) for m in expected])}
+        for module, (init, declared, gil) in expected.items():
+            info = infos[module]
+            assert (info.evidence["format"], info.evidence["machine"]) == (fmt, machine), module
+            assert (info.init, info.multiple_interpreters, info.gil) == (init, declared, gil), (platform, module, info.reason)
+            assert info.method["slots"] == "moduledef" and info.m_size == (-1 if init == "single-phase" else 0)
+            if init == "multi-phase" and declared is None:
+                assert info.multiple_interpreters_effective == "supported"
+
+
+def test_real_linux_wheels_agree_with_the_init_probe(tmp_path):
+    """The same linux x86-64 wheels, installed into a venv of 3.13: static result = init probe."""
+    pythons = [p for p in fixturelib.target_pythons() if fixturelib.python_info(p)["version"] == [3, 13]]
+    if not pythons:
+        pytest.skip("no CPython 3.13 here")
+    wheels = [fixturelib.pypi_wheel(r, "linux-x86_64") for r in PLATFORM_WHEELS]
+    venv = fixturelib.make_venv(pythons[0], tmp_path / "venv")
+    fixturelib.install_wheels(venv, wheels)
+    site = fixturelib.site_packages(venv)
+    pairs = []
+    for expected in PLATFORM_WHEELS.values():
+        for module in expected:
+            [path] = site.glob(module.replace(".", "/") + ".cpython-*.so")
+            pairs.append((module, str(path)))
+    static = inspect_extensions(str(venv), pairs, run_init=False)
+    probed = inspect_extensions(str(venv), pairs, run_init=True, timeout=60)
+    for mine, theirs in zip(static, probed):
+        assert theirs.method["slots"] == "initfunc"
+        assert _declared(mine) == _declared(theirs), mine.module
+
+
+EXPORT_HOOK = """
+#include <Python.h>
+/* PEP 793 (CPython 3.15) slot numbers, written out: these headers predate them. */
+#define IA_mod_name 6
+#define IA_mod_state_size 8
+static int exec_module(PyObject *m) { return 0; }
+static PyModuleDef_Slot slots[] = {
+    {IA_mod_name, "ia_t_export"},
+    {IA_mod_state_size, (void *)24},
+    {Py_mod_exec, exec_module},
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    {0, NULL}};
+__attribute__((visibility("default"))) PyModuleDef_Slot *PyModExport_ia_t_export(void) { return slots; }
+"""
+
+EXPORT_HOOK_WITH_CODE = """
+#include <Python.h>
+#include <stdlib.h>
+static PyModuleDef_Slot slots[] = {{Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED}, {0, NULL}};
+__attribute__((visibility("default"))) PyModuleDef_Slot *PyModExport_ia_t_busy(void) {
+    return getenv("IA_T_OTHER") ? NULL : slots;
+}
+"""
+
+
+def test_pep793_export_hook_slots_are_read(target_python, tmp_path):
+    """A 3.15-style module (PyModExport_* returning a slot array, no PyInit_*): multi-phase, its
+    slots and Py_mod_state_size read from the file; a hook that does more stays unknown."""
+    hook = _build(target_python, tmp_path, "pkg.ia_t_export", EXPORT_HOOK)
+    busy = _build(target_python, tmp_path, "ia_t_busy", EXPORT_HOOK_WITH_CODE)
+    info, other = inspect_extensions(None, [("pkg.ia_t_export", str(hook)), ("ia_t_busy", str(busy))])
+    assert (info.init, info.method["init"]) == ("multi-phase", "symbols")
+    assert info.evidence["export_hook"] == "PyModExport_ia_t_export" and info.evidence["init_symbol"] is None
+    assert info.slots == ["Py_mod_name", "Py_mod_state_size", "Py_mod_exec", "Py_mod_multiple_interpreters"]
+    assert (info.multiple_interpreters, info.m_size, info.method["slots"]) == ("per-interpreter-gil", 24, "moduledef")
+    assert info.evidence["moduledef"]["found_by"] == "export hook"
+    assert other.init == "multi-phase" and other.multiple_interpreters is None and "slots" not in other.method
+    assert other.reason == "declared slots unknown: PyModExport_ia_t_busy does more than return a static slot array"

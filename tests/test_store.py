@@ -14,7 +14,8 @@ import fixturelib
 from interp_audit.model import to_dict
 from interp_audit.rules import registry
 from interp_audit.rules.config import RuleConfig
-from interp_audit.scan import ScanOptions, scan_target
+from interp_audit.options import ScanOptions
+from interp_audit.scan import scan_target
 from interp_audit.store.sqlite import SQLiteStore
 from interp_audit.target import resolve
 

@@ -475,3 +475,52 @@ def test_shards_cover_the_list_and_merge(wheel_dir, tmp_path):
     files = sorted(tmp_path.glob("shard-*/*.json"))
     merged = json.loads(interp_audit("report", *files, "--format", "json", cwd=tmp_path).stdout)
     assert sorted(d["name"] for run in merged["interpreters"] for d in run["distributions"]) == sorted(FIXTURES)
+
+
+# --------------------------------------------------------------------------- --static-wheels
+
+
+def _local_index(root: Path, wheels: dict[str, list[Path]]) -> Path:
+    """A PEP 503 index (file://) listing ``wheels`` per project, and a pip.conf pointing at it."""
+    for project, files in wheels.items():
+        folder = root / "index" / project
+        folder.mkdir(parents=True)
+        links = "".join(f'<a href="{w.as_uri()}">{w.name}</a>\n' for w in files)
+        (folder / "index.html").write_text(links, encoding="utf-8")
+    config = root / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {(root / 'index').as_uri()}\n", encoding="utf-8")
+    return config
+
+
+def test_static_wheels_pass_reads_every_tag_installs_nothing_and_resumes(tmp_path):
+    """Every wheel tag a project publishes is read (here one per target Python), nothing is
+    installed or imported, a missing project is a line, and a second run does not redo finished ones."""
+    pythons = fixturelib.target_pythons()
+    if not pythons:
+        pytest.skip("no CPython >= 3.12 found")
+    specs = {"ia-fixture-clean": "own-gil", "ia-fixture-single": "legacy-only", "ia-fixture-hang": "own-gil"}
+    wheels = {name: [fixturelib.build_wheel(p, fixturelib.corpus_spec(name), tmp_path / "w" / str(i))
+                     for i, p in enumerate(pythons)] for name in specs}
+    config = _local_index(tmp_path, wheels)
+    projects = write_list(tmp_path / "list.txt", [*specs, "ia-fixture-missing"])
+    env = {**os.environ, "PIP_CONFIG_FILE": str(config), "PIP_EXTRA_INDEX_URL": "", "NO_COLOR": "1"}
+    out = tmp_path / "out"
+    started = time.monotonic()
+    done = interp_audit("survey", projects, "--static-wheels", "-o", out, "--cache-dir", tmp_path / "cache",
+                        cwd=tmp_path, env=env)
+    assert time.monotonic() - started < 60  # the hang fixture was never imported
+    assert "1 no-wheels" in done.stderr and "3 done" in done.stderr
+    for name, tier in specs.items():
+        document = json.loads((out / f"{name}.wheels.json").read_text())
+        tags = {run["python"]["executable"] for run in document["interpreters"]}
+        assert tags == {fixturelib.python_info(p)["tag"] for p in pythons}, name
+        assert {d["tier"] for run in document["interpreters"] for d in run["distributions"]} == {tier}, name
+        assert all(run["scope"] == "wheel" for run in document["interpreters"])
+        assert all(d["import_names"] == [name.replace("ia-fixture-", "ia_")]
+                   for run in document["interpreters"] for d in run["distributions"]), name
+    again = interp_audit("survey", projects, "--static-wheels", "-o", out, "--cache-dir", tmp_path / "cache",
+                         cwd=tmp_path, env=env)
+    assert "3 resumed" in again.stderr
+    merged = interp_audit("report", *sorted(out.glob("*.json")), "--format", "json", cwd=tmp_path, env=env)
+    tags = {fixturelib.python_info(p)["tag"] for p in pythons}
+    assert {run["python"]["executable"] for run in json.loads(merged.stdout)["interpreters"]} == tags

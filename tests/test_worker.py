@@ -25,7 +25,7 @@ def test_fast_marker_parsing_equals_literal_eval():
 
 def test_a_real_probe_run_reads_back_every_event(target_python):
     run = run_probe(target_python, probe_path("runtime"),
-                    {"name": "json", "mode": "isolated", "scenario": "beside_main", "extensions": ["_json"]}, 60)
+                    {"names": ["json"], "mode": "isolated", "scenario": "beside_main", "extensions": ["_json"]}, 60)
     assert not run.died
     results = [e for e in run.events if e["event"] == "result"]
     assert [r["where"] for r in results] == ["main", "sub1", "sub2"]
@@ -38,7 +38,7 @@ def test_top_level_loaded_lists_only_what_the_import_loaded(target_python):
     # These are the candidates for a shutdown-crash culprit: modules every interpreter
     # has before any import (sys, builtins, __main__, the probe's own) cannot be one.
     run = run_probe(target_python, probe_path("runtime"),
-                    {"name": "json", "mode": "isolated", "scenario": "alone", "extensions": []}, 60)
+                    {"names": ["json"], "mode": "isolated", "scenario": "alone", "extensions": []}, 60)
     loaded = next(e for e in run.events if e["event"] == "result")["top_level_loaded"]
     assert "json" in loaded
     assert not {"sys", "builtins", "__main__", "time", "os"} & set(loaded), loaded

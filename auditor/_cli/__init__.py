@@ -31,6 +31,8 @@ COMMANDS = {
     "site": "site",
     "survey": "survey",
     "history": "history",
+    "wheel": "wheel",
+    "show": "show",
 }
 
 
@@ -56,4 +58,5 @@ def main() -> None:
       interp-audit scan                  audit the current (or newest) CPython >= 3.12
       interp-audit scan --python 3.13    audit another interpreter
       interp-audit scan requests numpy   audit only these distributions
+      interp-audit show numpy            all the evidence for one of them
     """

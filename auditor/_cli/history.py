@@ -13,6 +13,7 @@ from rich.console import Console
 
 from interp_audit.history import Change, History, HistoryError, parse_date, reasons
 from interp_audit.model import tier_rank
+from interp_audit.store.sqlite import store_path
 from interp_audit.survey.client import STORE_NAME
 from interp_audit._cli.output import InputError
 
@@ -28,12 +29,6 @@ interp-audit version, the Python version and the versions it saw; a later
 run never overwrites an earlier one.
 Exit codes: 0 shown; 2 no such store, or no history for DIST.
 """
-
-
-def _user_store() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("interp-audit")) / "results.sqlite3"
 
 
 def load_history(stores: Sequence[Path]) -> History:
@@ -81,7 +76,7 @@ def report_changes(names: Optional[Sequence[str]], since: datetime, stores: Sequ
     """The body of ``report --changes-since``: changes of ``names`` (all if None) in ``fmt``."""
     if not stores:
         raise InputError(f"--changes-since needs a result store: give --history FILE (none found beside the "
-                         f"result files, and {_user_store()} does not exist)")
+                         f"result files, and {store_path()} does not exist)")
     changes = load_history(stores).changes_since(since, names)
     if fmt == "json":
         return json.dumps({"since": since.isoformat(), "changes": [c.to_dict() for c in changes]},
@@ -93,7 +88,7 @@ def report_changes(names: Optional[Sequence[str]], since: datetime, stores: Sequ
 
 def default_stores(results: Sequence[Path]) -> list[Path]:
     """Stores to read when none was named: beside the result files, else the scan store if it exists."""
-    return stores_beside(results) or ([_user_store()] if _user_store().is_file() else [])
+    return stores_beside(results) or ([store_path()] if store_path().is_file() else [])
 
 
 def _print_timeline(history: History, dist: str, console: Console) -> None:
@@ -122,7 +117,7 @@ def command(dist: str, stores: tuple[Path, ...], fmt: str) -> None:
     """Show the tier of DIST over time, per Python version, with what changed."""
     stores = stores or tuple(default_stores([]))
     if not stores:
-        raise InputError(f"no result store: {_user_store()} does not exist; give --store FILE")
+        raise InputError(f"no result store: {store_path()} does not exist; give --store FILE")
     history = load_history(stores)
     timeline = history.timeline(dist)
     if not timeline:

@@ -13,7 +13,7 @@ from interp_audit.model import TIERS
 from interp_audit.reports import formats
 from interp_audit.reports.json import ResultsError, load_results, result_files
 from interp_audit.reports.merge import Merged, merge
-from interp_audit._cli.output import InputError, below, write_text
+from interp_audit._cli.output import InputError, below, matrix_options, print_matrix, write_text
 from interp_audit._cli.history import default_stores, report_changes, since_option
 
 
@@ -64,8 +64,9 @@ same interpreter, the first is shown and the conflict is reported.
 @click.option("--history", "history_stores", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Result store(s) for --changes-since (default: survey.sqlite3 beside the result files, "
                    "else the scan store).")
+@matrix_options
 def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_under: Optional[str],
-            changes_since, history_stores: tuple[Path, ...]) -> None:
+            changes_since, history_stores: tuple[Path, ...], **terminal) -> None:
     """Show the results in RESULTS (JSON files written by `interp-audit scan --format json`,
     or directories of them)."""
     merged = load_merged(results)
@@ -75,9 +76,7 @@ def command(results: tuple[Path, ...], fmt: str, output: Optional[Path], fail_un
         write_text(report_changes(names, changes_since, stores, fmt), output)
         return
     if fmt == "table" and output is None:
-        from interp_audit.reports.table import render
-
-        render(merged.report, Console(), merged.conflicts)
+        print_matrix(merged.report, merged.conflicts, **terminal)
     else:
         options = {"fail_under": fail_under} if fmt == "junit" and fail_under else {}
         write_text(formats.get(fmt, **options).render(merged.report, merged.conflicts), output)

@@ -12,11 +12,12 @@ from rich.console import Console
 
 from interp_audit.model import TIERS
 from interp_audit.reports import formats
-from interp_audit.scan import ScanOptions, scan
+from interp_audit.options import ScanOptions, check_module_names, configured_ignore_modules
+from interp_audit.scan import scan
 from interp_audit.source.interface import SourceError
-from interp_audit.store.sqlite import SQLiteStore
+from interp_audit.store.sqlite import SQLiteStore, store_path
 from interp_audit.target import Target, TargetError, resolve
-from interp_audit._cli.output import below, write_text
+from interp_audit._cli.output import below, matrix_options, print_matrix, write_text
 from interp_audit._cli.progress import progress_bar
 from interp_audit.rules.config import load_config
 from interp_audit.smoke_config import load_user_snippets
@@ -28,6 +29,13 @@ Examples:
   interp-audit scan --python .venv/bin/python --python 3.12 --format json -o results.json
   interp-audit scan --stdlib --python 3.12   the standard library's extension modules
   interp-audit scan --fail-under shared-gil  exit 1 if anything needs a legacy interpreter
+  interp-audit scan --findings               every finding with its fix under the matrix
+  interp-audit show numpy                    everything behind one row, from the store
+
+\b
+The terminal answer fits the terminal: a tier column per Python, flags and a
+short reason; the rung and smoke-check columns when they fit (or --wide); then
+one "why" line per distribution below own-gil or flagged (-q hides it).
 
 \b
 Tiers (best first): own-gil, shared-gil, legacy-only, main-only, broken.
@@ -39,11 +47,7 @@ Exit codes: 0 done and nothing below --fail-under; 1 something below --fail-unde
 def _store(cache_dir: Optional[Path], no_cache: bool) -> SQLiteStore:
     if no_cache:
         return SQLiteStore(":memory:")
-    if cache_dir is None:
-        import platformdirs
-
-        cache_dir = Path(platformdirs.user_cache_dir("interp-audit"))
-    return SQLiteStore(cache_dir / "results.sqlite3")
+    return SQLiteStore(store_path(cache_dir))
 
 
 def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
@@ -80,6 +84,9 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
 @click.option("--no-smoke", is_flag=True, help="Skip the behaviour checks after a successful import.")
 @click.option("--smoke", "smoke_files", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Extra smoke snippets: a TOML file, a .py file or a directory of them (see docs/smoke.md).")
+@click.option("--ignore-module", "ignore_modules", multiple=True, metavar="MODULE",
+              help="Leave this module and its submodules out of the audit (repeatable; adds to "
+                   "[tool.interp-audit] ignore-modules). The result notes what was excluded.")
 @click.option("--select", multiple=True, metavar="CODES",
               help="Only these rule codes or prefixes (comma-separated, repeatable), e.g. IA1,IA301.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Never report these rule codes or prefixes.")
@@ -88,8 +95,9 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the result store lives (default: the user cache directory).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write stored results.")
+@matrix_options
 def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, static_only, no_smoke, smoke_files,
-            select, ignore, config_path, cache_dir, no_cache) -> None:
+            ignore_modules, select, ignore, config_path, cache_dir, no_cache, **terminal) -> None:
     """Audit installed distributions inside real sub-interpreters.
 
     Every top-level import name of every distribution (or of NAMES only) is
@@ -106,8 +114,10 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
     targets = _targets(pythons, err)
     rules = load_config(config_path).merged(select=select, ignore=ignore)
     snippets = load_user_snippets(smoke_files, project_dir=Path.cwd()) if not no_smoke else None
+    excluded = configured_ignore_modules(config_path) + check_module_names(ignore_modules, "--ignore-module")
     options = ScanOptions(names=list(names), stdlib=stdlib, jobs=jobs, timeout=timeout, static_only=static_only,
-                          smoke=not (no_smoke or static_only), snippets=snippets, rules=rules)
+                          smoke=not (no_smoke or static_only), snippets=snippets, rules=rules,
+                          ignore_modules=sorted(set(excluded)))
     store = _store(cache_dir, no_cache)
     try:
         with progress_bar(err, "Auditing") as progress:
@@ -118,19 +128,13 @@ def command(names, pythons, stdlib, fmt, output, fail_under, jobs, timeout, stat
         store.close()
     problems = [(run.python.version, d.name, problem) for run in report.interpreters
                 for d in run.distributions for problem in d.problems]
-    _write(report, fmt, output)
+    if fmt == "table" and output is None:
+        print_matrix(report, **terminal)
+    else:
+        write_text(formats.get(fmt).render(report), output)
     for version, name, problem in problems:
         err.print(f"error: {name} (Python {version}): {problem}", highlight=False)
     if problems:
         sys.exit(2)
     if fail_under and below(report, fail_under):
         sys.exit(1)
-
-
-def _write(report, fmt: str, output: Optional[Path]) -> None:
-    if fmt == "table" and output is None:
-        from interp_audit.reports.table import render
-
-        render(report, Console())
-        return
-    write_text(formats.get(fmt).render(report), output)

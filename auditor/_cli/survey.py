@@ -180,10 +180,19 @@ def _summarize(summary: SurveySummary, out_dir: Path, store_path: Path, err: Con
                    "top-pypi-packages dataset, a CSV/TSV with name and rank columns, or a plain list).")
 @click.option("--list-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where --refresh-list writes (default: the user data directory, where the default list is also looked for).")
+@click.option("--static-wheels", is_flag=True,
+              help="Install and run nothing: read every published wheel of each project's newest release "
+                   "(declared slots, init kinds, frameworks per platform tag) and predict tiers. Fast and safe; "
+                   "writes OUT/<project>.wheels.json. Uses the index pip is configured to use.")
+@click.option("--platform", "platforms", multiple=True, metavar="GLOB",
+              help="With --static-wheels: only wheels whose platform tag matches (repeatable).")
+@click.option("--python-tag", "python_tags", multiple=True, metavar="GLOB",
+              help="With --static-wheels: only wheels whose Python tag matches, e.g. cp313 (repeatable).")
 def command(list_file, pythons, out_dir, top, shard, executor, scheduler, jobs, installer, allow_sdist,
             install_timeout, timeout, scan_timeout, no_smoke, find_links, index_url, no_index, cache_dir,
-            store_path, max_attempts, fresh, refresh_list, list_dir) -> None:
-    """Survey many projects: install each into a throwaway venv, scan it, record the result."""
+            store_path, max_attempts, fresh, refresh_list, list_dir, static_wheels, platforms, python_tags) -> None:
+    """Survey many projects: install each into a throwaway venv, scan it, record the result
+    (or, with --static-wheels, read their published wheels without installing anything)."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if refresh_list:
         try:
@@ -195,6 +204,11 @@ def command(list_file, pythons, out_dir, top, shard, executor, scheduler, jobs, 
     if out_dir is None:
         raise click.UsageError("give an output directory with -o/--output")
     projects, source = _projects(list_file, top, shard)
+    if static_wheels:
+        _static_wheels(projects, source, out_dir, cache_dir, platforms, python_tags, jobs, fresh, err)
+        return
+    if platforms or python_tags:
+        raise click.UsageError("--platform and --python-tag go with --static-wheels")
     resolved = _pythons(pythons, executor, err)
     spec = InstallSpec(allow_sdist=allow_sdist, find_links=tuple(find_links), index_url=index_url,
                        no_index=no_index, cache_dir=str(cache_dir) if cache_dir else None, timeout=install_timeout)
@@ -215,3 +229,30 @@ def command(list_file, pythons, out_dir, top, shard, executor, scheduler, jobs, 
     _summarize(summary, out_dir, store_path, err)
     if summary.statuses.get("error"):
         sys.exit(2)
+
+
+def _static_wheels(projects, source, out_dir: Path, cache_dir: Optional[Path], platforms, python_tags, jobs: int,
+                   fresh: bool, err: Console) -> None:
+    from interp_audit.survey.static_wheels import survey_static_wheels
+
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("interp-audit"))
+    err.print(f"Reading the published wheels of {len(projects)} project(s) from {source}: nothing is installed or run",
+              highlight=False)
+    counter = iter(range(1, len(projects) + 1))
+
+    def show(outcome) -> None:
+        detail = "; ".join(f"{tag}: {tier}" for tag, tier in outcome.tiers.items()) or "; ".join(outcome.errors)
+        err.print(f"[{next(counter)}/{len(projects)}] {outcome.project}: {outcome.status}"
+                  + (f" ({detail})" if detail else ""), highlight=False, markup=False)
+
+    outcomes = survey_static_wheels(projects, out_dir, cache_dir / "wheels", platforms=platforms,
+                                    python_tags=python_tags, jobs=jobs, fresh=fresh, progress=show)
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    err.print("Static wheel pass finished: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+              + f". Results: {out_dir}/*.wheels.json (interp-audit report / site)", highlight=False)
+

@@ -1,21 +1,30 @@
-"""Runtime probe: import one name in main and/or sub-interpreters, report what happened.
+"""Runtime probe: import names in main and/or sub-interpreters, report what happened.
 
 Run by the *target* interpreter as ``python -P runtime.py REQUEST EVENTS_FD``;
 standard library only, it never imports interp_audit.  REQUEST is a Python
 literal (dict) with:
 
-* ``name``       -- the top-level import name;
+* ``names``      -- the modules to import, in order (one import name of the
+  ladder; the standard-library modules of a crash control);
 * ``mode``       -- ``isolated`` | ``shared-gil`` | ``legacy`` | ``main``;
-* ``scenario``   -- ``alone`` (one sub-interpreter, nothing in main) or
-  ``beside_main`` (import in main, then in two successive sub-interpreters);
+* ``scenario``   -- ``alone`` (one sub-interpreter, nothing in main),
+  ``beside_main`` (import in main, then in two successive sub-interpreters) or
+  ``walk`` (beside main, but main first walks the public submodules of
+  ``names`` and every interpreter imports all of them);
 * ``extensions`` -- dotted names of the distribution's extension modules, to
-  report which of them got loaded (a silent pure-Python fallback shows here).
+  report which of them got loaded (a silent pure-Python fallback shows here);
+* ``exclude``    -- (walk) modules left out, with their submodules;
+  ``max_modules``, ``walk_seconds`` -- (walk) bounds of the walk.
 
 Every event is one ``repr()`` of a dict written with a single ``os.write`` to
 EVENTS_FD, so the parent can read them back even after a crash:
 
 * ``{"event": "begin"|"end", "module": ..., "where": ...}`` around every module
   load (a crash leaves a ``begin`` without its ``end``: the culprit);
+* ``{"event": "module", "where": ..., "module": ..., "ok": ...}`` per module of
+  a walk (with ``error``, ``chain``, ``failed_module``);
+* ``{"event": "walk", "modules": [...], "failed_in_main": [...], "truncated": ...}``:
+  the public submodules found by main's walk;
 * ``{"event": "result", "where": "main"|"sub1"|"sub2", "ok": ..., ...}``, with
   ``loaded`` (which of ``extensions`` are in sys.modules) and
   ``top_level_loaded`` (the top-level names of every module that the import
@@ -34,7 +43,7 @@ import sys
 # markers, import the name, report.  Kept as text so that sub-interpreters
 # (which share nothing with this module) can run it.
 INTERPRETER_CODE = r'''
-def _interp_audit_probe(fd, where, name, extensions, max_text, ignore):
+def _interp_audit_probe(fd, where, names, extensions, max_text, ignore, each):
     import os, sys, time
 
     def emit(event):
@@ -61,21 +70,28 @@ def _interp_audit_probe(fd, where, name, extensions, max_text, ignore):
         _load_unlocked._interp_audit = True
         bootstrap._load_unlocked = _load_unlocked
 
+    def outcome(name):
+        del failed[:]
+        try:
+            __import__(name)
+        except BaseException as exc:
+            chain, seen, current = [], set(), exc
+            while current is not None and id(current) not in seen and len(chain) < 10:
+                seen.add(id(current))
+                chain.append(clip("%s: %s" % (type(current).__name__, current)))
+                current = current.__cause__ or current.__context__
+            return {"ok": False, "error": chain[0], "chain": chain, "failed_module": failed[0] if failed else None}
+        return {"ok": True, "error": None, "chain": [], "failed_module": None}
+
     before = set(sys.modules)
     started = time.perf_counter()
     result = {"event": "result", "where": where, "ok": True, "error": None, "chain": [], "failed_module": None}
-    try:
-        __import__(name)
-    except BaseException as exc:
-        result["ok"] = False
-        chain, seen, current = [], set(), exc
-        while current is not None and id(current) not in seen and len(chain) < 10:
-            seen.add(id(current))
-            chain.append(clip("%s: %s" % (type(current).__name__, current)))
-            current = current.__cause__ or current.__context__
-        result["error"] = chain[0]
-        result["chain"] = chain
-        result["failed_module"] = failed[0] if failed else None
+    for name in names:
+        found = outcome(name)
+        if each:
+            emit(dict(found, event="module", where=where, module=name))
+        if result["ok"] and not found["ok"]:
+            result.update(found)
     result["seconds"] = time.perf_counter() - started
     result["loaded"] = [m for m in extensions if m in sys.modules and m not in ignore]
     result["top_level_loaded"] = sorted({n.split(".")[0] for n in list(sys.modules) if n not in before})
@@ -94,26 +110,69 @@ def _load_interpreters():
     return types.SimpleNamespace(**runpy.run_path(path, run_name="_interp_audit_interpreters"))
 
 
-def _call(where, fd, request, ignore=()):
-    """Code running the probe in one interpreter; modules in ``ignore`` were
+def _call(where, fd, request, names, ignore=()):
+    """Code importing ``names`` in one interpreter; modules in ``ignore`` were
     loaded by the probe itself and are never reported as loaded."""
-    return "%s\n_interp_audit_probe(%d, %r, %r, %r, %d, %r)\n" % (
+    return "%s\n_interp_audit_probe(%d, %r, %r, %r, %d, %r, %r)\n" % (
         INTERPRETER_CODE,
         fd,
         where,
-        request["name"],
+        list(names),
         list(request.get("extensions", ())),
         MAX_TEXT,
         sorted(ignore),
+        request["scenario"] == "walk",
     )
+
+
+TEST_PARTS = ("tests", "test", "testing", "conftest", "__main__")
+
+
+def _public(name, exclude):
+    """True for a module a user would import: no private or test part, not excluded."""
+    parts = name.split(".")
+    if any(part.startswith("_") or part in TEST_PARTS or part.startswith("test_") or part.endswith("_test")
+           for part in parts[1:]):
+        return False
+    return not any(name == gone or name.startswith(gone + ".") for gone in exclude)
+
+
+def _walk(request):
+    """Public submodules of the request's names that import in main, breadth first."""
+    import pkgutil
+    import time
+
+    started = time.monotonic()
+    exclude = list(request.get("exclude", ()))
+    limit, seconds = int(request.get("max_modules", 200)), float(request.get("walk_seconds", 20))
+    queue, found, failed, truncated = list(request["names"]), [], [], False
+    while queue:
+        name = queue.pop(0)
+        if len(found) >= limit or time.monotonic() - started > seconds:
+            truncated = True
+            break
+        try:
+            module = __import__(name, fromlist=["_"])
+        except BaseException as exc:
+            failed.append({"module": name, "error": "%s: %s" % (type(exc).__name__, exc)})
+            continue
+        if name not in request["names"]:
+            found.append(name)
+        path = getattr(module, "__path__", None)
+        try:
+            children = sorted(info.name for info in pkgutil.iter_modules(path, name + ".")) if path else []
+        except BaseException:
+            children = []
+        queue.extend(child for child in children if _public(child, exclude))
+    return found, failed, truncated
 
 
 def _emit(fd, event):
     os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
 
 
-def _in_sub(fd, mode, where, request, interpreters):
-    escaped = interpreters.run(mode, _call(where, fd, request))
+def _in_sub(fd, mode, where, request, names, interpreters):
+    escaped = interpreters.run(mode, _call(where, fd, request, names))
     if escaped:
         _emit(fd, {"event": "probe-error", "where": where, "error": escaped[:MAX_TEXT]})
 
@@ -132,13 +191,17 @@ def main(argv):
         if reason:
             _emit(fd, {"event": "unsupported", "reason": reason})
             return 0
-    if mode == "main" or scenario == "beside_main":
+    names = list(request["names"])
+    if scenario == "walk":
+        names, failed, truncated = _walk(request)
+        _emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated})
+    if mode == "main" or scenario in ("beside_main", "walk"):
         probe_modules = set(sys.modules) - startup
-        exec(_call("main", fd, request, probe_modules), {"__name__": "__interp_audit__"})
+        exec(_call("main", fd, request, names, probe_modules), {"__name__": "__interp_audit__"})
     if mode != "main":
         rounds = 1 if scenario == "alone" else 2
         for index in range(rounds):
-            _in_sub(fd, mode, "sub%d" % (index + 1), request, interpreters)
+            _in_sub(fd, mode, "sub%d" % (index + 1), request, names, interpreters)
     _emit(fd, {"event": "done"})
     return 0
 

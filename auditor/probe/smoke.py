@@ -238,6 +238,8 @@ while queue:
         leaf = child.rpartition(".")[2]
         if leaf in ARGS["skip"] or leaf.startswith("test_") or leaf.endswith("_test"):
             skipped.append({"module": child, "reason": "tests or entry point, not walked"})
+        elif any(child == gone or child.startswith(gone + ".") for gone in ARGS["exclude"]):
+            skipped.append({"module": child, "reason": "excluded (ignore-modules)"})
         else:
             queue.append(child)
 reply.update(walked=walked, failed=failed, skipped=skipped, refused=refused, truncated=truncated,
@@ -588,7 +590,7 @@ def check_generic(probe):
         "imports": list(request["import_names"]), "tops": _tops(request),
         "max_modules": int(request.get("max_modules", 200)), "max_attributes": int(request.get("max_attributes", 500)),
         "walk_seconds": float(request.get("walk_seconds", 20)),
-        "skip": ["tests", "test", "testing", "conftest", "__main__"],
+        "skip": ["tests", "test", "testing", "conftest", "__main__"], "exclude": list(request.get("exclude", ())),
     }))
     probe.close_all()
     if not reply["ok"]:

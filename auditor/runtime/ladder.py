@@ -1,4 +1,4 @@
-"""Climb the interpreter ladder for one import name.
+"""Climb the interpreter ladder for one import name, walk public submodules, run crash controls.
 
 For each rung (isolated, shared-gil, legacy) two scenarios run, each in a
 fresh process of the target interpreter:
@@ -7,26 +7,41 @@ fresh process of the target interpreter:
 * ``beside_main``: the name is imported in main, then in two successive
   sub-interpreters (each created, imported into, destroyed).
 
-A rung passes only when both pass.  The main rung is read off the first
-``beside_main`` process: its first step is exactly "a fresh process imports
-the name in main".  Rungs below a passing rung are not run; they are reported
-as passing with ``inferred`` saying so.
+Whether a rung passes is decided in ``auditor/verdict.py``; the climb stops at
+the first passing rung, and rungs below it are reported as passing with
+``inferred`` saying so.  The main rung is read off the first ``beside_main``
+process: its first step is exactly "a fresh process imports the name in main".
+
+A *walk* imports every public submodule in main and two successive
+sub-interpreters of one rung, to find the modules that must climb on their own.
+A *control* re-runs a crashed scenario importing only the standard-library
+modules the package's import loaded: when that crashes too, the crash is
+CPython's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from interp_audit.model import Crash, ModeResult, ScenarioResult
+from interp_audit.model import MODES, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict
 from interp_audit.probe import probe_path
 from interp_audit.runtime.worker import ProbeRun, run_probe
+from interp_audit.verdict import rung_outcome
 
 SUB_MODES = ("isolated", "shared-gil", "legacy")
 MAX_SHUTDOWN_CANDIDATES = 120
-REFUSAL = re.compile(r"module (\S+?) does not support loading in subinterpreters")
+#: Times a control runs before its crash counts as not reproduced (the 3.13 _datetime abort
+#: happens in most runs, not all).
+CONTROL_RUNS = 5
+WALK_RETRIES = 3
+#: CPython's own single-phase test extension: a control's stand-in for the single-phase
+#: modules a package loads (CPython 3.12.1 crashes destroying legacy interpreters that
+#: used any single-phase module at once; this module alone shows it).
+SINGLE_PHASE_STAND_IN = "_testsinglephase"
+MAX_REPRODUCTION_TRIES = 6
 
 
 @dataclass
@@ -35,7 +50,22 @@ class NameOutcome:
 
     name: str
     modes: dict[str, ModeResult] = field(default_factory=dict)
-    main_loaded: list[str] = field(default_factory=list)
+    main_loaded: list[str] = field(default_factory=list)  # the distribution's extension modules
+    main_stdlib: list[str] = field(default_factory=list)  # top-level standard-library modules the import loaded
+    controls: list[Control] = field(default_factory=list)
+
+
+@dataclass
+class Walk:
+    """Public submodules imported in main and two successive sub-interpreters of ``mode``."""
+
+    mode: str
+    modules: list[str] = field(default_factory=list)  # every public submodule that imports in main
+    failing: dict[str, str] = field(default_factory=dict)  # module -> its first error in a sub-interpreter
+    missing_extensions: list[str] = field(default_factory=list)  # loaded in main, in no sub-interpreter
+    failed_in_main: list[dict] = field(default_factory=list)
+    truncated: bool = False
+    crash: Optional[Crash] = None
 
 
 def _crash(run: ProbeRun, stdlib_names: frozenset[str]) -> Optional[Crash]:
@@ -85,46 +115,51 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
               shutdown_culprit: Callable[[list[str]], Optional[str]]) -> ScenarioResult:
     """Fold the steps ``wanted`` (e.g. ("sub1", "sub2")) of a probe run into one result.
 
-    ``shutdown_culprit`` names the extension module behind a crash that
-    happened after every step had finished (at interpreter shutdown).
+    An import without some of ``main_loaded`` still succeeds: the modules are
+    listed in ``missing_extensions`` (a working fallback).  A crash after
+    every step reported (at interpreter shutdown) is kept even when a step
+    failed; ``shutdown_culprit`` names the module that reproduces it.
     """
     results = {e["where"]: e for e in run.events if e.get("event") == "result"}
     escaped = {e["where"]: e for e in run.events if e.get("event") == "probe-error"}
     total = sum(e.get("seconds") or 0.0 for e in results.values())
+    outcome: Optional[ScenarioResult] = None
+    missing: list[str] = []
     for where in wanted:
         if where in escaped:
             return ScenarioResult(ok=False, error=escaped[where]["error"], seconds=total)
         if where not in results:
             crash = _crash(run, stdlib_names) or Crash(returncode=run.returncode, stderr_tail=run.output_tail[-2000:])
             where_died = next((w for w, _ in run.unfinished_imports()[-1:]), where)
-            return ScenarioResult(ok=False, error=_describe_crash(crash, where_died), crash=crash, seconds=total)
+            error = _describe_crash(crash, where_died)
+            if outcome is not None and not outcome.ok:
+                error = f"{outcome.error}; then {error}"
+            return ScenarioResult(ok=False, error=error, crash=crash, seconds=total,
+                                  error_chain=outcome.error_chain if outcome else [],
+                                  failed_module=outcome.failed_module if outcome else None)
         step = _step_result(results[where])
-        if not step.ok:
-            step.seconds = total
-            return step
-        missing = [m for m in (main_loaded or []) if m not in step.loaded_extensions]
-        if where != "main" and missing:
-            step.ok = False
-            step.error = (f"imported without its extension module(s) {', '.join(missing)} "
-                          "(silent pure-Python fallback)")
-            step.seconds = total
-            return step
-    last = _step_result(results[wanted[-1]])
-    last.seconds = total
+        if where != "main" and step.ok:
+            missing += [m for m in (main_loaded or []) if m not in step.loaded_extensions and m not in missing]
+        if outcome is None or (outcome.ok and not step.ok):
+            outcome = step
+    outcome.missing_extensions = missing
+    outcome.seconds = total
     if run.died and wanted != ("main",):
         loaded = sorted({m for w in wanted for m in results[w].get("top_level_loaded", ())})
         crash = _crash(run, stdlib_names)
-        crash.at_shutdown = True
-        crash.culprit = shutdown_culprit(loaded)
-        crash.culprit_is_stdlib = bool(crash.culprit) and crash.culprit.split(".")[0] in stdlib_names
-        last.ok = False
-        last.crash = crash
-        last.error = _describe_shutdown_crash(crash)
-    return last
+        crash.at_shutdown = any(e.get("event") == "done" for e in run.events)
+        if crash.at_shutdown:
+            crash.culprit = shutdown_culprit(loaded)
+            crash.culprit_is_stdlib = bool(crash.culprit) and crash.culprit.split(".")[0] in stdlib_names
+        text = _describe_shutdown_crash(crash) if crash.at_shutdown else _describe_crash(crash, wanted[-1])
+        outcome.error = f"{outcome.error}; then {text}" if outcome.error else text
+        outcome.ok = False
+        outcome.crash = crash
+    return outcome
 
 
 class Ladder:
-    """Runs the rungs for import names of one target interpreter."""
+    """Runs the rungs, walks and controls for import names of one target interpreter."""
 
     def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str]) -> None:
         self.python = python
@@ -132,6 +167,7 @@ class Ladder:
         self.stdlib_names = stdlib_names
         self.unsupported: dict[str, str] = {}  # mode -> why this interpreter cannot make it
         self._reproduces_shutdown_crash: dict[tuple[str, str], bool] = {}
+        self._controls: dict[tuple[str, str, tuple[str, ...]], Control] = {}
 
     def _shutdown_culprit(self, mode: str, loaded: list[str]) -> Optional[str]:
         """The first top-level module (standard library first) that, imported
@@ -141,15 +177,15 @@ class Ladder:
         for module in candidates[:MAX_SHUTDOWN_CANDIDATES]:
             key = (mode, module)
             if key not in self._reproduces_shutdown_crash:
-                run = self._run(module, mode, "alone", [])
+                run = self._run([module], mode, "alone", [])
                 finished = any(e.get("event") == "done" for e in run.events)
                 self._reproduces_shutdown_crash[key] = run.died and finished
             if self._reproduces_shutdown_crash[key]:
                 return module
         return None
 
-    def _run(self, name: str, mode: str, scenario: str, extensions: list[str]) -> ProbeRun:
-        request = {"name": name, "mode": mode, "scenario": scenario, "extensions": extensions}
+    def _run(self, names: list[str], mode: str, scenario: str, extensions: list[str], **more) -> ProbeRun:
+        request = {"names": names, "mode": mode, "scenario": scenario, "extensions": extensions, **more}
         return run_probe(self.python, probe_path("runtime"), request, self.timeout)
 
     def _unsupported_reason(self, run: ProbeRun) -> Optional[str]:
@@ -158,19 +194,80 @@ class Ladder:
                 return event.get("reason") or "not supported by this interpreter"
         return None
 
-    def climb(self, name: str, extensions: list[str]) -> NameOutcome:
-        """Run the ladder for ``name``; ``extensions`` are the dotted extension
-        modules of its distribution (to detect silent fallbacks)."""
+    def _stdlib_loaded(self, run: ProbeRun) -> list[str]:
+        main = next((e for e in run.events if e.get("event") == "result" and e.get("where") == "main"), {})
+        return [m for m in main.get("top_level_loaded", ()) if m in self.stdlib_names]
+
+    def control(self, kind: str, mode: str, imports: list[str], suspect: Optional[str] = None) -> Control:
+        """Re-run scenario or smoke check ``kind`` importing only the standard-library modules
+        ``imports``, up to :data:`CONTROL_RUNS` times.  When it crashes, a smaller
+        reproduction is looked for: one module alone, trying first ``suspect`` (named
+        by the crash), then the C accelerators (``_``-prefixed) among ``imports``."""
+        control = self._control_once(kind, mode, sorted(imports))
+        if not control.crashed:
+            return control
+        named = [suspect, control.crash.culprit if control.crash else None]
+        candidates = [(m or "").split(".")[0] for m in named] + [m for m in control.imports if m.startswith("_")]
+        tried: list[str] = []
+        for top in candidates:
+            if (top in self.stdlib_names or top == SINGLE_PHASE_STAND_IN) and top not in tried \
+                    and [top] != control.imports:
+                tried.append(top)
+                smaller = self._control_once(kind, mode, [top])
+                if smaller.crashed:
+                    return smaller
+                if len(tried) == MAX_REPRODUCTION_TRIES:
+                    break
+        return control
+
+    def _control_once(self, kind: str, mode: str, imports: list[str]) -> Control:
+        key = (kind, mode, tuple(imports))
+        if key not in self._controls:
+            control = Control(kind=kind, mode=mode, imports=imports)
+            while control.runs < CONTROL_RUNS and not control.crashed:
+                control.crash = self._crash_of(kind, mode, imports)
+                control.runs += 1
+                control.crashed = control.crash is not None
+            self._controls[key] = control
+        return dataclasses.replace(self._controls[key])
+
+    def _crash_of(self, kind: str, mode: str, imports: list[str]) -> Optional[Crash]:
+        """The crash of one run of ladder scenario or smoke check ``kind`` importing ``imports``, if any."""
+        if kind in SCENARIOS:
+            run = self._run(imports, mode, kind, [])
+            wanted = ("sub1",) if kind == "alone" else ("sub1", "sub2")
+            return _scenario(run, wanted, None, self.stdlib_names, lambda loaded: None).crash
+        from interp_audit.runtime.smoke import run_smoke
+
+        # The standard-library modules stand in for the distribution's extensions too (static_types imports those).
+        check = run_smoke(self.python, "control", imports, imports, mode, (), checks=[kind], timeout=self.timeout,
+                          stdlib_names=self.stdlib_names)[kind]
+        return from_dict(Crash, check["crash"]) if check.get("status") == "crashed" else None
+
+    def _controls_for(self, mode: str, scenarios: dict[str, ScenarioResult], imports: list[str]) -> list[Control]:
+        controls = []
+        for kind, scenario in scenarios.items():
+            if scenario.crash:
+                suspect = scenario.crash.culprit if scenario.crash.culprit_is_stdlib else None
+                controls.append(self.control(kind, mode, imports, suspect))
+        return controls
+
+    def climb(self, name: str, extensions: list[str], start: str = "isolated") -> NameOutcome:
+        """Run the ladder for ``name`` from rung ``start`` down; ``extensions`` are the
+        dotted extension modules of its distribution (to detect silent fallbacks)."""
         outcome = NameOutcome(name=name)
         passed_above: Optional[str] = None
         for mode in SUB_MODES:
+            if MODES.index(mode) < MODES.index(start):
+                outcome.modes[mode] = ModeResult(ok=None, inferred=f"not run: the walk started at the {start} rung")
+                continue
             if passed_above:
                 outcome.modes[mode] = ModeResult(ok=True, inferred=f"implied by the {passed_above} pass: not run")
                 continue
             if mode in self.unsupported:
                 outcome.modes[mode] = ModeResult(ok=None, inferred=f"not run: {self.unsupported[mode]}")
                 continue
-            beside = self._run(name, mode, "beside_main", extensions)
+            beside = self._run([name], mode, "beside_main", extensions)
             reason = self._unsupported_reason(beside)
             if reason:
                 self.unsupported[mode] = reason
@@ -179,6 +276,7 @@ class Ladder:
             if "main" not in outcome.modes:
                 main = _scenario(beside, ("main",), None, self.stdlib_names, lambda loaded: None)
                 outcome.main_loaded = main.loaded_extensions
+                outcome.main_stdlib = self._stdlib_loaded(beside)
                 outcome.modes["main"] = ModeResult(ok=main.ok, error=main.error, crash=main.crash, beside_main=None,
                                                    alone=main)
                 if not main.ok:
@@ -186,19 +284,58 @@ class Ladder:
                     for rest in SUB_MODES:
                         outcome.modes[rest] = ModeResult(ok=None, inferred="not run: the import fails in main")
                     return outcome
-            alone_run = self._run(name, mode, "alone", extensions)
+            alone_run = self._run([name], mode, "alone", extensions)
             culprit = functools.partial(self._shutdown_culprit, mode)
-            alone = _scenario(alone_run, ("sub1",), outcome.main_loaded, self.stdlib_names, culprit)
-            beside_main = _scenario(beside, ("sub1", "sub2"), outcome.main_loaded, self.stdlib_names, culprit)
-            ok = alone.ok and beside_main.ok
-            failing = alone if not alone.ok else beside_main
-            outcome.modes[mode] = ModeResult(
-                ok=ok,
-                error=None if ok else failing.error,
-                crash=alone.crash or beside_main.crash,
-                alone=alone,
-                beside_main=beside_main,
-            )
-            if ok:
+            scenarios = {
+                "alone": _scenario(alone_run, ("sub1",), outcome.main_loaded, self.stdlib_names, culprit),
+                "beside_main": _scenario(beside, ("sub1", "sub2"), outcome.main_loaded, self.stdlib_names, culprit),
+            }
+            controls = self._controls_for(mode, scenarios, outcome.main_stdlib)
+            outcome.controls += controls
+            outcome.modes[mode] = rung_outcome(scenarios["alone"], scenarios["beside_main"], controls)
+            if outcome.modes[mode].ok:
                 passed_above = mode
         return outcome
+
+    def walk(self, names: list[str], extensions: list[str], mode: str, exclude: list[str]) -> Walk:
+        """Import every public submodule of ``names`` in main, then in two successive
+        ``mode`` sub-interpreters; list the ones that fail there.  A module whose
+        import crashes the process is listed as failing and the walk runs again
+        without it (at most :data:`WALK_RETRIES` times)."""
+        walk = Walk(mode=mode)
+        skipped = list(exclude)
+        for _ in range(WALK_RETRIES):
+            run = self._run(names, mode, "walk", extensions, exclude=skipped)
+            crashed_in = self._fold_walk(run, walk)
+            if crashed_in is None:
+                break
+            skipped.append(crashed_in)
+        return walk
+
+    def _fold_walk(self, run: ProbeRun, walk: Walk) -> Optional[str]:
+        """Add one walk run to ``walk``; return the module whose import crashed it, if any."""
+        for event in run.events:
+            if event.get("event") == "walk":
+                walk.modules = sorted(set(walk.modules) | set(event["modules"]))
+                walk.failed_in_main = walk.failed_in_main or list(event["failed_in_main"])
+                walk.truncated = walk.truncated or bool(event["truncated"])
+            elif event.get("event") == "module" and event.get("where") != "main" and not event.get("ok"):
+                walk.failing.setdefault(event["module"], event.get("error") or "failed")
+        results = {e["where"]: e for e in run.events if e.get("event") == "result"}
+        main_loaded = results.get("main", {}).get("loaded", [])
+        for where in ("sub1", "sub2"):
+            loaded = results.get(where, {}).get("loaded")
+            if loaded is not None and results[where].get("ok"):
+                walk.missing_extensions += [m for m in main_loaded if m not in loaded and m not in walk.missing_extensions]
+        if not run.died:
+            return None
+        walk.crash = walk.crash or _crash(run, self.stdlib_names) or Crash(returncode=run.returncode)
+        listed = next((e["modules"] for e in run.events if e.get("event") == "walk"), [])
+        for where in ("main", "sub1", "sub2"):
+            reported = {e["module"] for e in run.events if e.get("event") == "module" and e.get("where") == where}
+            unreported = [m for m in listed if m not in reported]
+            if unreported:
+                walk.failing.setdefault(unreported[0], "the walk's process " + _what_happened(walk.crash)
+                                        + f" while importing it ({where})")
+                return unreported[0]
+        return None

@@ -5,8 +5,7 @@ in a fresh child process of the *target* interpreter running
 ``auditor/probe/smoke.py``.  A crash or hang of one check is recorded (signal,
 culprit, the steps that were open) and the next check starts in a new child, so
 this process never runs package code.  The result is the JSON-able dict stored
-in ``DistributionResult.smoke``; :func:`own_gil_blocker` tells the verdict
-whether it costs the distribution its ``own-gil`` tier.
+in ``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
 """
 
 from __future__ import annotations
@@ -19,20 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from ..model import Crash, to_dict
+from ..model import SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, to_dict
 from ..smoke_config import Snippet
 from .worker import ProbeRun, run_probe
 
 PROBE = Path(__file__).resolve().parent.parent / "probe" / "smoke.py"
 
-#: The checks, in the order they run.
-CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types", "cross_interpreter", "cost")
+CHECKS = SMOKE_CHECKS
 #: Checks that need sub-interpreters (skipped when the best mode is ``main``).
 NEEDS_SUBINTERPRETERS = ("parallel", "reimport", "static_types", "cross_interpreter", "cost")
-#: Checks whose failure is a smoke failure (the others only inform).
-FAILING_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types")
-
-STATUSES = ("passed", "failed", "crashed", "inconclusive", "skipped", "error")
 STDERR_TAIL = 2000
 
 
@@ -351,6 +345,7 @@ def run_smoke(
     walk_seconds: float = 20,
     checks: Iterable[str] = CHECKS,
     stdlib_names: Optional[Iterable[str]] = None,
+    exclude: Iterable[str] = (),
 ) -> dict:
     """Run the smoke checks of one distribution in ``mode`` interpreters of ``python``.
 
@@ -370,6 +365,7 @@ def run_smoke(
         "mode": mode, "import_names": list(import_names), "extensions": list(extensions),
         "snippets": [], "parallel": int(parallel), "rounds": int(rounds), "iterations": int(iterations),
         "samples": max(2, int(samples)), "max_modules": int(max_modules), "walk_seconds": float(walk_seconds),
+        "exclude": list(exclude),
     }
     stdlib = frozenset(sys.stdlib_module_names if stdlib_names is None else stdlib_names)
     runner = _Runner(python, request, float(timeout), stdlib)
@@ -384,12 +380,16 @@ def run_smoke(
         elif mode == "main" and check in NEEDS_SUBINTERPRETERS:
             report[check] = {"status": "skipped", "ok": None,
                              "reason": "the distribution imports in no sub-interpreter"}
+        elif check == "static_types" and mode != "isolated":
+            report[check] = {"status": "skipped", "ok": None,
+                             "reason": "interpreters that share one GIL cannot race on a shared type: "
+                                       "checked in isolated interpreters only"}
         elif check in ("snippets", "parallel", "reimport", "cross_interpreter"):
             report[check] = getattr(runner, check)(chosen)
         else:
             report[check] = getattr(runner, check)()
     _explain_parallel(report)
-    report["failed_checks"] = [c for c in FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")]
+    report["failed_checks"] = [c for c in SMOKE_FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")]
     report["ok"] = not report["failed_checks"]
     report["seconds"] = round(time.monotonic() - started, 3)
     return report
@@ -424,36 +424,3 @@ def _explain_parallel(report: dict) -> None:
     if not left:
         parallel.update(status="passed", ok=True,
                         note="every error or difference also shows without concurrency (see explained_by)")
-
-
-_REASONS = {
-    "generic": "importing its submodules or touching their attributes fails",
-    "snippets": "a smoke snippet fails",
-    "parallel": "it misbehaves when several interpreters use it at once",
-    "reimport": "it fails after an interpreter that used it was destroyed",
-    "static_types": "its extension types are shared between interpreters (process-global state)",
-}
-
-
-def own_gil_blocker(smoke: dict) -> Optional[str]:
-    """Why the smoke result costs the distribution its ``own-gil`` tier, or None.
-
-    Only a smoke run in ``isolated`` interpreters can take the tier away; the
-    reason names the failed checks, e.g. ``"smoke failed in own-GIL
-    interpreters: it misbehaves when several interpreters use it at once (parallel)"``.
-    """
-    if not smoke or smoke.get("mode") != "isolated" or smoke.get("ok", True):
-        return None
-    reasons = []
-    for check in smoke.get("failed_checks", []):
-        result = smoke.get(check) or {}
-        crash = result.get("crash") or {}
-        if result.get("status") == "crashed" and check != "parallel":
-            how = "hung" if crash.get("timeout") else "crashed with %s" % (crash.get("signal") or "an error")
-            where = " in %s" % crash["culprit"] if crash.get("culprit") else ""
-            if crash.get("culprit_is_stdlib"):
-                where += " (a standard-library module: a CPython bug)"
-            reasons.append("the %s check %s%s" % (check, how, where))
-        else:
-            reasons.append("%s (%s)" % (_REASONS.get(check, check), check))
-    return "smoke failed in own-GIL interpreters: " + "; ".join(reasons)

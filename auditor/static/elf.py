@@ -16,14 +16,10 @@ from typing import Sequence
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
-from interp_audit.static.interface import BinaryFacts, BinaryReader, DataObject
+from interp_audit.static.interface import ENTRY_PREFIXES, BinaryFacts, BinaryReader, DataObject
+from interp_audit.static.moduledef import Image, find_module_defs, read_entry_points
+from interp_audit.static.strings import find_strings
 
-#: Most bytes of read-only data searched for anchors, per section.
-RODATA_SCAN_LIMIT = 32 * 1024 * 1024
-#: Most strings kept per anchor.
-MAX_HITS_PER_ANCHOR = 4
-#: Most characters kept on each side of an anchor hit.
-STRING_CONTEXT = 120
 
 _MACHINES = {
     "EM_X86_64": "x86_64",
@@ -43,14 +39,20 @@ _STB_GLOBAL, _STB_WEAK, _STB_GNU_UNIQUE = 1, 2, 10
 _STT_OBJECT, _STT_TLS = 1, 6
 _SHF_WRITE, _SHF_ALLOC = 0x1, 0x2
 _SHT_NOBITS = 8
+_SHT_RELA, _SHT_REL, _SHT_RELR = 4, 9, 19
+#: Relocation types that store an address: (relative ones, symbol + addend ones), per machine.
+_ADDRESS_RELOCATIONS = {
+    "x86_64": ({8}, {1, 6, 7}),  # R_X86_64_RELATIVE; R_X86_64_64, GLOB_DAT, JUMP_SLOT
+    "aarch64": ({1027}, {257, 1025, 1026}),  # R_AARCH64_RELATIVE; ABS64, GLOB_DAT, JUMP_SLOT
+}
 
 
 class _Section:
-    __slots__ = ("index", "name", "offset", "size", "type", "flags", "link", "entsize")
+    __slots__ = ("index", "name", "offset", "size", "type", "flags", "addr", "link", "entsize")
 
     def __init__(self, index: int, header: tuple) -> None:
         # Elf32_Shdr / Elf64_Shdr, in file order.
-        _name, self.type, self.flags, _addr, self.offset, self.size, self.link, _info, _align, self.entsize = header
+        _name, self.type, self.flags, self.addr, self.offset, self.size, self.link, _info, _align, self.entsize = header
         self.index = index
         self.name = ""
 
@@ -113,21 +115,6 @@ def _cstring(table: bytes, offset: int) -> str:
     return table[offset:end].decode("utf-8", "replace")
 
 
-def _printable_run(view: mmap.mmap, start: int, end: int, hit: int, length: int) -> str:
-    """The printable text around a hit, cut at NUL or control bytes."""
-    lo = max(start, hit - STRING_CONTEXT)
-    hi = min(end, hit + length + STRING_CONTEXT)
-    chunk = view[lo:hi]
-    pos = hit - lo
-    left = pos
-    while left > 0 and 32 <= chunk[left - 1] < 127:
-        left -= 1
-    right = pos + length
-    while right < len(chunk) and 32 <= chunk[right] < 127:
-        right += 1
-    return chunk[left:right].decode("ascii", "replace")
-
-
 class ElfReader(BinaryReader):
     """Reads ELF shared objects with pyelftools plus direct table parsing."""
 
@@ -178,9 +165,11 @@ class ElfReader(BinaryReader):
 
         objects: dict[str, DataObject] = {}
         dynsym = by_name.get(".dynsym")
+        dynamic: list[tuple] = []
         if dynsym is not None:
             exported, imported = set(), set()
-            for name, info, shndx, size in _symbols(view, dynsym, sections, fmt, entsize, elf.elfclass):
+            dynamic = list(_symbols(view, dynsym, sections, fmt, entsize, elf.elfclass))
+            for name, info, shndx, _value, size in dynamic:
                 if not name:
                     continue
                 if shndx == _SHN_UNDEF:
@@ -196,10 +185,13 @@ class ElfReader(BinaryReader):
 
         symtab = by_name.get(".symtab")
         facts.stripped = symtab is None
+        zero_filled: dict[int, int] = {}
         if symtab is not None:
-            for name, info, shndx, size in _symbols(
+            for name, info, shndx, value, size in _symbols(
                 view, symtab, sections, fmt, entsize, elf.elfclass, only_sections=writable
             ):
+                if (info & 0xF) == _STT_OBJECT and writable[shndx].nobits:
+                    zero_filled[value] = size
                 if name and name not in objects and (info & 0xF) in (_STT_OBJECT, _STT_TLS):
                     objects[name] = DataObject(name, size, writable[shndx].name)
         facts.data_objects = sorted(objects.values(), key=lambda o: (-o.size, o.name))
@@ -210,11 +202,13 @@ class ElfReader(BinaryReader):
             facts.comment = [t.decode("utf-8", "replace") for t in dict.fromkeys(raw.split(b"\0")) if t][:20]
         if anchors:
             rodata = [s for s in sections if s.name.startswith(".rodata") and not s.nobits]
-            facts.strings = _find_strings(view, rodata, anchors)
+            facts.strings = find_strings(view, rodata, anchors)
+        if any(name.startswith(ENTRY_PREFIXES) for name in facts.exported):
+            _read_module_defs(elf, view, sections, dynamic, zero_filled, facts)
 
 
 def _symbols(view, table: _Section, sections, fmt: str, entsize: int, elfclass: int, only_sections=None):
-    """Yield (name, st_info, st_shndx, st_size) from a symbol table section.
+    """Yield (name, st_info, st_shndx, st_value, st_size) from a symbol table section.
 
     With ``only_sections`` (a dict keyed by section index) other symbols are
     skipped before their name is decoded: a full symbol table can be large.
@@ -228,34 +222,74 @@ def _symbols(view, table: _Section, sections, fmt: str, entsize: int, elfclass: 
     count = table.size // entsize
     data = view[table.offset : table.offset + count * entsize]
     if elfclass == 64:
-        for st_name, info, _other, shndx, _value, size in struct.iter_unpack(fmt, data):
+        for st_name, info, _other, shndx, value, size in struct.iter_unpack(fmt, data):
             if only_sections is not None and shndx not in only_sections:
                 continue
-            yield (_cstring(names, st_name) if st_name else ""), info, shndx, size
+            yield (_cstring(names, st_name) if st_name else ""), info, shndx, value, size
     else:
-        for st_name, _value, size, info, _other, shndx in struct.iter_unpack(fmt, data):
+        for st_name, value, size, info, _other, shndx in struct.iter_unpack(fmt, data):
             if only_sections is not None and shndx not in only_sections:
                 continue
-            yield (_cstring(names, st_name) if st_name else ""), info, shndx, size
+            yield (_cstring(names, st_name) if st_name else ""), info, shndx, value, size
 
 
-def _find_strings(view, sections, anchors: Sequence[bytes]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for anchor in anchors:
-        hits: list[str] = []
-        for section in sections:
-            start = section.offset
-            end = start + min(section.size, RODATA_SCAN_LIMIT)
-            pos = view.find(anchor, start, end)
-            tries = 0
-            while pos >= 0 and len(hits) < MAX_HITS_PER_ANCHOR and tries < 4 * MAX_HITS_PER_ANCHOR:
-                tries += 1
-                text = _printable_run(view, start, end, pos, len(anchor))
-                if text not in hits:
-                    hits.append(text)
-                pos = view.find(anchor, pos + len(anchor), end)
-            if len(hits) >= MAX_HITS_PER_ANCHOR:
-                break
-        if hits:
-            found[anchor.decode("ascii", "replace")] = hits
-    return found
+# --------------------------------------------------------------------------- PyModuleDef
+
+
+def _read_module_defs(elf, view, sections, dynamic, zero_filled, facts: BinaryFacts) -> None:
+    """Fill ``facts.module_defs``, ``init_loads`` and ``export_slots`` (see ``moduledef.py``)."""
+    kinds = _ADDRESS_RELOCATIONS.get(facts.machine or "")
+    if kinds is None or elf.elfclass != 64 or not elf.little_endian:
+        facts.module_defs_error = f"PyModuleDef is not read from {facts.machine} ({facts.bits}-bit) binaries"
+        return
+    ranges = [(s.addr, s.size, None if s.nobits else s.offset) for s in sections if s.flags & _SHF_ALLOC and s.addr]
+    relocations: dict[int, object] = {}
+    for section in sections:
+        if not section.flags & _SHF_ALLOC or section.nobits:
+            continue
+        if section.type == _SHT_RELA:
+            _rela(view, section, dynamic, kinds, relocations)
+        elif section.type == _SHT_RELR:
+            _relr(view, section, relocations)
+    image = Image(view, ranges, relocations, zero_filled)
+    for value_at, target in list(relocations.items()):
+        if target is _IMPLICIT:
+            relocations[value_at] = image.word(value_at)
+    facts.module_defs = find_module_defs(image)
+    entries = {name: value for name, _info, shndx, value, _size in dynamic
+               if shndx != _SHN_UNDEF and name.startswith(ENTRY_PREFIXES)}
+    facts.init_loads, facts.export_slots = read_entry_points(image, facts.machine, entries)
+
+
+_IMPLICIT = object()  # a RELR entry: the address is stored in place
+
+
+def _rela(view, section, dynamic, kinds, relocations: dict) -> None:
+    relative, symbolic = kinds
+    raw = view[section.offset : section.offset + section.size - section.size % 24]
+    for offset, info, addend in struct.iter_unpack("<QQq", raw):
+        kind = info & 0xFFFFFFFF
+        if kind in relative:
+            relocations[offset] = addend
+        elif kind in symbolic:
+            index = info >> 32
+            if not 0 < index < len(dynamic):
+                continue
+            name, _info, shndx, value, _size = dynamic[index]
+            relocations[offset] = (value + addend) if shndx != _SHN_UNDEF else name
+
+
+def _relr(view, section, relocations: dict) -> None:
+    """SHT_RELR: addresses of relative relocations packed as an address then bitmaps."""
+    raw = view[section.offset : section.offset + section.size - section.size % 8]
+    where = 0
+    for (entry,) in struct.iter_unpack("<Q", raw):
+        if entry & 1 == 0:
+            relocations[entry] = _IMPLICIT
+            where = entry + 8
+        else:
+            bits = entry >> 1
+            for bit in range(63):
+                if bits >> bit & 1:
+                    relocations[where + 8 * bit] = _IMPLICIT
+            where += 63 * 8

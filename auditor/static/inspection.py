@@ -8,6 +8,8 @@ target Python to read the declared slots.  Every
 how it was obtained:
 
 * ``initfunc``    -- from what the module's init function returned;
+* ``moduledef``   -- from the module's PyModuleDef read in the file's data
+  (``moduledef.py``): no code runs, so ``--static-only`` has it too;
 * ``symbols``     -- from the imported/exported dynamic symbols;
 * ``framework``   -- from the known behaviour of the detected framework;
 * ``fingerprint`` -- (framework only) from strings and symbols in the binary;
@@ -22,7 +24,7 @@ import os
 from typing import Any, Optional, Sequence
 
 from interp_audit.model import ExtensionInfo
-from interp_audit.static.evidence import build_evidence, static_init_kind
+from interp_audit.static.evidence import build_evidence, export_hook_name, init_function_name, static_init_kind
 from interp_audit.static.frameworks import ANCHORS, detect_framework
 from interp_audit.static.initkind import (
     GIL_VALUES,
@@ -33,6 +35,7 @@ from interp_audit.static.initkind import (
     slot_name,
 )
 from interp_audit.static.interface import BinaryFacts
+from interp_audit.static.moduledef import PY_MOD_STATE_SIZE, select_module_def
 from interp_audit.static.readers import read_binary
 
 #: What CPython 3.12+ applies to a multi-phase module without the slot.
@@ -100,7 +103,43 @@ def _static_info(module: str, path: str) -> tuple[ExtensionInfo, BinaryFacts]:
     if method:
         info.method["init"] = method
     info.reason = reason
+    if facts.ok and init in ("multi-phase", "single-phase"):
+        _apply_module_def(info, facts)
     return info, facts
+
+
+def _apply_module_def(info: ExtensionInfo, facts: BinaryFacts) -> None:
+    """Fill m_size and the declared slots from the PyModuleDef in the file's data.
+
+    What stays unknown gets a reason only for multi-phase modules (single-phase
+    ones have no slots to declare).
+    """
+    hook = export_hook_name(info.module)
+    if hook in facts.export_slots:  # PEP 793: CPython 3.15+ takes the hook's slots first
+        _apply_export_slots(info, hook, *facts.export_slots[hook])
+        return
+    symbol = init_function_name(info.module)
+    module_def, found_by, why_not = select_module_def(facts.module_defs, facts.init_loads, info.module, symbol)
+    why_not = facts.module_defs_error or why_not
+    if module_def is None or facts.module_defs_error:
+        if info.init == "multi-phase":
+            info.reason = f"declared slots unknown: {why_not}"
+        return
+    info.evidence["moduledef"] = {
+        "name": module_def.name,
+        "address": hex(module_def.address),
+        "found_by": found_by,
+        "header": module_def.header,
+        "slots": [list(slot) for slot in module_def.slots or ()],
+        "error": module_def.slots_error,
+    }
+    info.m_size = module_def.m_size
+    info.method["m_size"] = "moduledef"
+    if module_def.slots_error:
+        if info.init == "multi-phase":
+            info.reason = f"declared slots unknown: {module_def.slots_error}"
+        return
+    _apply_slots(info, list(module_def.slots or ()), "moduledef")
 
 
 def _architecture_mismatch(facts: BinaryFacts, machine: Optional[tuple[str, int]]) -> Optional[str]:
@@ -135,25 +174,52 @@ def _apply_probe(info: ExtensionInfo, result: dict[str, Any]) -> None:
     info.init = init
     info.method["init"] = "initfunc"
     info.reason = None
+    static = _declared(info) if info.method.get("slots") == "moduledef" else None
     info.m_size = result.get("m_size")
     info.method["m_size"] = "initfunc"
-    slots = result.get("slots") or []
+    for name in ("multiple_interpreters", "multiple_interpreters_effective", "gil"):
+        setattr(info, name, None)
+        info.method.pop(name, None)
+    _apply_slots(info, [tuple(slot) for slot in result.get("slots") or []], "initfunc")
+    if static is not None and static != _declared(info):
+        info.evidence["moduledef_said"] = static
+
+
+def _apply_export_slots(info: ExtensionInfo, hook: str, slots: Optional[tuple], error: Optional[str]) -> None:
+    """The slot array a PEP 793 export hook returns: slots, and m_size from Py_mod_state_size."""
+    info.evidence["moduledef"] = {"export_hook": hook, "found_by": "export hook",
+                                  "slots": [list(slot) for slot in slots or ()], "error": error}
+    if error:
+        info.reason = f"declared slots unknown: {error}"
+        return
+    info.m_size = dict(slots).get(PY_MOD_STATE_SIZE, 0)  # no Py_mod_state_size: no module state
+    info.method["m_size"] = "moduledef"
+    _apply_slots(info, list(slots), "moduledef")
+
+
+def _declared(info: ExtensionInfo) -> dict[str, Any]:
+    return {"m_size": info.m_size, "slots": list(info.slots), "multiple_interpreters": info.multiple_interpreters,
+            "gil": info.gil}
+
+
+def _apply_slots(info: ExtensionInfo, slots: list[tuple[int, Optional[int]]], method: str) -> None:
+    """Set ``slots``, ``multiple_interpreters`` and ``gil`` from ``(number, value)`` pairs."""
     info.slots = [slot_name(number) for number, _value in slots]
-    info.method["slots"] = "initfunc"
+    info.method["slots"] = method
     values = {number: value for number, value in slots}
     if PY_MOD_MULTIPLE_INTERPRETERS in values:
         raw = values[PY_MOD_MULTIPLE_INTERPRETERS]
         info.multiple_interpreters = MULTIPLE_INTERPRETERS_VALUES.get(raw)
-        info.method["multiple_interpreters"] = "initfunc"
+        info.method["multiple_interpreters"] = method
         if info.multiple_interpreters is None:
             info.reason = f"Py_mod_multiple_interpreters has the unknown value {raw}"
         else:
             info.multiple_interpreters_effective = info.multiple_interpreters
-            info.method["multiple_interpreters_effective"] = "initfunc"
+            info.method["multiple_interpreters_effective"] = method
     if PY_MOD_GIL in values:
         raw = values[PY_MOD_GIL]
         info.gil = GIL_VALUES.get(raw)
-        info.method["gil"] = "initfunc"
+        info.method["gil"] = method
         if info.gil is None:
             info.reason = f"Py_mod_gil has the unknown value {raw}"
 
@@ -168,7 +234,7 @@ def _apply_defaults(info: ExtensionInfo, probed: bool) -> None:
     """
     if info.init != "multi-phase":
         return
-    if info.method.get("slots") != "initfunc":
+    if info.method.get("slots") not in ("initfunc", "moduledef"):
         if info.reason is None:
             failed = info.evidence.get("initfunc", {}).get("error")
             if failed:

@@ -16,6 +16,11 @@ from typing import Optional, Sequence
 
 #: Bytes read from the start of a file to choose its reader.
 MAGIC_SIZE = 64
+#: Prefixes of the module init functions CPython looks up (PEP 489: PyInitU_ for non-ASCII names).
+INIT_PREFIXES = ("PyInit_", "PyInitU_")
+#: Prefixes of the PEP 793 export hooks (3.15+) that return a module's slot array.
+EXPORT_PREFIXES = ("PyModExport_", "PyModExportU_")
+ENTRY_PREFIXES = INIT_PREFIXES + EXPORT_PREFIXES
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,21 @@ class DataObject:
     size: int
     section: str
     exported: bool = False  # visible in the dynamic symbol table
+
+
+@dataclass(frozen=True)
+class ModuleDef:
+    """A ``PyModuleDef`` found in a binary's initialised data (see ``moduledef.py``)."""
+
+    address: int  # virtual address of the structure
+    name: str  # what m_name points at
+    m_size: int
+    #: ``(slot number, value)`` pairs of m_slots, in order; the value is the
+    #: number stored for Py_mod_multiple_interpreters / Py_mod_gil, None for
+    #: pointer slots.  None as a whole when m_slots is NULL.
+    slots: Optional[tuple[tuple[int, Optional[int]], ...]] = None
+    slots_error: Optional[str] = None  # why m_slots cannot be decoded (then ``slots`` is None)
+    header: str = "default"  # PyObject header layout: "default" or "free-threaded"
 
 
 @dataclass
@@ -45,6 +65,14 @@ class BinaryFacts:
     stripped: Optional[bool] = None  # True when there is no full symbol table
     strings: dict[str, list[str]] = field(default_factory=dict)  # anchor -> strings that contain it
     comment: list[str] = field(default_factory=list)  # toolchain notes (.comment)
+    module_defs: list[ModuleDef] = field(default_factory=list)  # every PyModuleDef found in initialised data
+    #: exported ``PyInit_*`` -> address of the PyModuleDef its code passes to a
+    #: tail call (``return PyModuleDef_Init(&def)``), where the code has that shape
+    init_loads: dict[str, int] = field(default_factory=dict)
+    #: exported ``PyModExport_*`` -> ``(slots, None)`` for the static slot array it returns,
+    #: or ``(None, why not)``; slots as in :attr:`ModuleDef.slots`
+    export_slots: dict[str, tuple] = field(default_factory=dict)
+    module_defs_error: Optional[str] = None  # why the data sections were not searched
     error: Optional[str] = None  # why the file could not be read (fully)
 
     @property

@@ -1,7 +1,7 @@
 """Choose the reader for a binary by its first bytes, and read it.
 
-Only ELF is implemented; a Mach-O or PE reader is one more entry in
-:data:`READERS`.  Files no reader claims get facts with an ``error``.
+ELF (``elf.py``), Mach-O (``macho.py``) and PE (``pe.py``; the last two through
+LIEF).  Files no reader claims get facts with an ``error``.
 """
 
 from __future__ import annotations
@@ -10,16 +10,10 @@ from typing import Sequence
 
 from interp_audit.static.elf import ElfReader
 from interp_audit.static.interface import MAGIC_SIZE, BinaryFacts, BinaryReader
+from interp_audit.static.macho import MachOReader
+from interp_audit.static.pe import PeReader
 
-READERS: tuple[BinaryReader, ...] = (ElfReader(),)
-
-#: Magic numbers of formats we recognise but cannot read yet.
-_UNSUPPORTED = (
-    (b"\xcf\xfa\xed\xfe", "Mach-O"),
-    (b"\xce\xfa\xed\xfe", "Mach-O"),
-    (b"\xca\xfe\xba\xbe", "Mach-O universal"),
-    (b"MZ", "PE (Windows)"),
-)
+READERS: tuple[BinaryReader, ...] = (ElfReader(), MachOReader(), PeReader())
 
 
 def read_binary(path: str, anchors: Sequence[bytes] = ()) -> BinaryFacts:
@@ -34,7 +28,4 @@ def read_binary(path: str, anchors: Sequence[bytes] = ()) -> BinaryFacts:
     for reader in READERS:
         if reader.matches(magic):
             return reader.read(path, anchors)
-    for prefix, name in _UNSUPPORTED:
-        if magic.startswith(prefix):
-            return BinaryFacts(path=path, format=name, file_size=0, error=f"{name} binaries are not read yet")
     return BinaryFacts(path=path, error=f"not a shared library (starts with {magic[:4]!r})")

@@ -49,5 +49,9 @@ class ResultStore(abc.ABC):
         """Mark a run as finished."""
 
     @abc.abstractmethod
+    def latest(self, distribution: str) -> list[tuple[PythonInfo, DistributionResult]]:
+        """The newest result of ``distribution`` (any spelling) per interpreter, with its newest findings."""
+
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the store."""

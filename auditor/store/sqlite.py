@@ -84,6 +84,27 @@ CREATE TABLE IF NOT EXISTS survey_tasks (
 """
 
 
+#: SQL condition: run_results.distribution (as ``rr``) is the name bound to ``?``, in any spelling.
+SAME_NAME = "lower(replace(replace(rr.distribution, '_', '-'), '.', '-')) = ?"
+
+
+def _spelling(name: str) -> str:
+    """``name`` as :data:`SAME_NAME` compares it."""
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+STORE_FILE = "results.sqlite3"
+
+
+def store_path(cache_dir: Optional[Path] = None) -> Path:
+    """Where ``scan`` keeps its results: ``cache_dir`` (default: the user cache directory) / results.sqlite3."""
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("interp-audit"))
+    return Path(cache_dir) / STORE_FILE
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -154,6 +175,25 @@ class SQLiteStore(ResultStore):
         with self._db:
             self._db.execute("UPDATE runs SET finished = ? WHERE id = ?", (_now(), run_id))
 
+    def latest(self, distribution: str) -> list[tuple[PythonInfo, DistributionResult]]:
+        rows = self._db.execute(
+            "SELECT runs.python_version, runs.python_executable, rr.key FROM run_results rr"
+            " JOIN runs ON runs.id = rr.run_id WHERE " + SAME_NAME + " ORDER BY runs.id DESC",
+            (_spelling(distribution),))
+        found: dict[str, tuple[PythonInfo, DistributionResult]] = {}
+        for version, executable, key in rows:
+            if executable in found:
+                continue
+            result = self.get(key)
+            if result is None:
+                continue
+            newest = self._db.execute("SELECT data FROM findings WHERE key = ? ORDER BY rowid DESC LIMIT 1",
+                                      (key,)).fetchone()
+            if newest:
+                result.findings = from_dict(list[Finding], json.loads(newest[0]))
+            found[executable] = (PythonInfo(version=version, implementation="CPython", executable=executable), result)
+        return list(found.values())
+
     def close(self) -> None:
         self._db.close()
 
@@ -221,8 +261,8 @@ class SQLiteStore(ResultStore):
                  " rr.version, rr.tier, rr.key FROM run_results rr JOIN runs ON runs.id = rr.run_id")
         args: tuple = ()
         if distribution is not None:
-            query += " WHERE lower(replace(replace(rr.distribution, '_', '-'), '.', '-')) = ?"
-            args = (distribution.lower().replace("_", "-").replace(".", "-"),)
+            query += " WHERE " + SAME_NAME
+            args = (_spelling(distribution),)
         columns = ("started", "tool_version", "python_version", "scope", "distribution", "version", "tier", "key")
         rows = self._db.execute(query + " ORDER BY runs.started, runs.id", args)
         return [dict(zip(columns, row)) for row in rows]

@@ -27,6 +27,7 @@ from interp_audit.store.sqlite import SQLiteStore
 from interp_audit.survey.interface import Executor
 from interp_audit.survey.shard import normalize
 from interp_audit.survey.task import SurveyTask, TaskResult, python_of, result_rows
+from interp_audit.verdict import known_problems
 
 STORE_NAME = "survey.sqlite3"
 
@@ -102,7 +103,7 @@ class SurveyClient:
                 self.store.put(key, python, row)
             self.store.record(run_id, [(key, row)])
         report = ScanReport(
-            interpreters=[InterpreterRun(python=python, distributions=rows)],
+            interpreters=[InterpreterRun(python=python, distributions=rows, known_problems=known_problems(rows))],
             tool_version=outcome.tool_version,
             generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
