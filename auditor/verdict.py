@@ -114,11 +114,9 @@ def known_problems(results: Iterable[DistributionResult]) -> list[KnownProblem]:
         for control in result.controls:
             if not control.crashed:
                 continue
-            problem = problems.get(control.problem or problem_id(control))
-            if problem is None:
-                problem = problems[problem_id(control)] = KnownProblem(
-                    id=problem_id(control), kind=control.kind, mode=control.mode, reproduction=control.imports,
-                    what=_what_crashes(control))
+            key = problem_id(control)
+            problem = problems.setdefault(key, KnownProblem(id=key, kind=control.kind, mode=control.mode,
+                                                            reproduction=control.imports, what=_what_crashes(control)))
             if result.name not in problem.distributions:
                 problem.distributions.append(result.name)
     return sorted(problems.values(), key=lambda p: p.id)
@@ -126,8 +124,12 @@ def known_problems(results: Iterable[DistributionResult]) -> list[KnownProblem]:
 
 def _what_crashes(control: Control) -> str:
     crash = control.crash
-    how = "hangs" if crash and crash.timeout else f"crashes ({crash.signal or f'exit status {crash.returncode}'})" \
-        if crash else "crashes"
+    if crash is None:
+        how = "crashes"
+    elif crash.timeout:
+        how = "hangs"
+    else:
+        how = f"crashes ({crash.signal or f'exit status {crash.returncode}'})"
     where = {"alone": "one sub-interpreter", "beside_main": "main and then two sub-interpreters"}.get(
         control.kind, f"the {control.kind} smoke check's sub-interpreters")
     imports = ", ".join(control.imports) or "nothing"
@@ -310,14 +312,13 @@ def _apply_smoke(result: DistributionResult) -> None:
     if not failed or tier is None:
         return
     result.flags.append("smoke-failed")
+    if tier_rank(tier) <= tier_rank(result.tier):
+        return
     first = result.smoke["mode"]
-    if tier_rank(tier) > tier_rank(result.tier):
-        where = f"in {MODE_OF_TIER.get(tier)} interpreters" if tier != "main-only" else "in no sub-interpreter kind"
-        result.notes.append(f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and pass {where}: "
-                            f"{result.tier} -> {tier}" if tier != "main-only" else
-                            f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and in every rung "
-                            f"below: {result.tier} -> main-only")
-        result.tier = tier
+    passing = f"pass in {MODE_OF_TIER[tier]} interpreters" if tier != "main-only" else "fail in every rung below"
+    result.notes.append(f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and {passing}: "
+                        f"{result.tier} -> {tier}")
+    result.tier = tier
 
 
 def _own_extension(module: str, extensions: list[str]) -> Optional[str]:
