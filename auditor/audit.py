@@ -52,17 +52,17 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
     names = [name for name in item.import_names if not options.excluded(name)]
     excluded = [m for m in options.ignore_modules if m.split(".")[0] in item.import_names]
     outcomes = [ladder.climb(name, watched) for name in names]
-    walk, climbs = None, []
+    walk, climbs, same_as = None, [], {}
     tier = import_tier(outcomes)
     if tier in ("own-gil", "shared-gil", "legacy-only") and not options.stdlib:
         importing = [o.name for o in outcomes if o.modes["main"].ok]
         walk = ladder.walk(importing, watched, MODE_OF_TIER[tier], options.ignore_modules)
-        climbs = _climb_failing(walk, ladder, watched)
+        climbs, same_as = _climb_failing(walk, ladder, watched)
         tier = import_tier(outcomes, climbs)
     if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
         result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
                                                _control_imports(outcomes))
-    return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded)
+    return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded, same_as)
 
 
 def _control_imports(outcomes: list[NameOutcome]) -> list[str]:
@@ -76,9 +76,16 @@ def _control_imports(outcomes: list[NameOutcome]) -> list[str]:
     return sorted(imports)
 
 
-def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str]) -> list[NameOutcome]:
-    """Climb every submodule that failed the walk, from the walk's rung down."""
-    return [ladder.climb(module, watched, start=walk.mode) for module in sorted(walk.failing)]
+def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str]) -> tuple[list[NameOutcome], dict[str, str]]:
+    """Climb the submodules that failed the walk, from the walk's rung down: one per distinct
+    error (the module the error names, else the shortest name); the others that failed with
+    the same error are returned as module -> the one that climbed for them."""
+    groups: dict[str, list[str]] = {}
+    for module, error in sorted(walk.failing.items(), key=lambda item: (item[0] not in item[1], len(item[0]), item[0])):
+        groups.setdefault(error, []).append(module)
+    climbs = [ladder.climb(modules[0], watched, start=walk.mode) for modules in groups.values()]
+    same_as = {module: modules[0] for modules in groups.values() for module in modules[1:]}
+    return climbs, same_as
 
 
 def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptions, mode: str,

@@ -179,24 +179,32 @@ def _fails(check: str, mode: str, status: Optional[str], controls: list[Control]
 
 def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: list["NameOutcome"],
           walk: Optional["Walk"], owner_of: Callable[[str], Optional[str]], stdlib_names: frozenset[str],
-          excluded: Iterable[str] = ()) -> DistributionResult:
-    """Fill the verdict of ``result`` from everything observed."""
+          excluded: Iterable[str] = (), same_as: Optional[dict[str, str]] = None) -> DistributionResult:
+    """Fill the verdict of ``result`` from everything observed.  ``same_as`` maps a submodule
+    that failed the walk to the one that climbed for it (the same error)."""
     result.excluded_modules = sorted(set(excluded))
     result.controls = [c for o in outcomes + climbs for c in o.controls] + result.controls
     result.modules = [_module(o, "top-level", None) for o in outcomes]
     result.modules += [_module(o, "submodule", walk.failing.get(o.name) if walk else None) for o in climbs]
+    climbed = {m.name: m for m in result.modules if m.kind == "submodule"}
+    result.modules += [ModuleResult(name=name, kind="submodule", tier=climbed[rep].tier, error=walk.failing.get(name),
+                                    inferred=f"not climbed: it failed the walk with the same error as {rep}, "
+                                             f"which climbed")
+                       for name, rep in sorted((same_as or {}).items())]
     result.modules += [ModuleResult(name=name, kind="excluded", excluded=True) for name in result.excluded_modules]
     if not outcomes:
         result.notes.append("no importable top-level names: nothing to import")
         return result
-    counted = [m for m in result.modules if not m.excluded and (m.kind == "submodule" or m.tier != "broken")]
-    if not counted:
-        counted = [m for m in result.modules if not m.excluded]
+    counted = [m for m in result.modules if not m.excluded and m.tier != "broken"]
+    if not any(m.kind == "top-level" for m in counted):
+        counted = [m for m in result.modules if m.kind == "top-level"]
     result.tier = worst(m.tier for m in counted)
-    result.modes = next(m.modes for m in counted if m.tier == result.tier)
+    result.modes = next(m.modes for m in counted if m.tier == result.tier and m.modes)
     for module in result.modules:
-        if module.kind == "top-level" and module.tier == "broken" and module not in counted:
-            result.notes.append(f"{module.name} fails in the main interpreter too and is not counted: {module.error}")
+        if module.tier == "broken" and module not in counted:
+            where = "the main interpreter too" if module.kind == "top-level" else \
+                "a fresh main interpreter on its own (it needs another module imported first)"
+            result.notes.append(f"{module.name} fails in {where} and is not counted: {module.error}")
         if module.excluded:
             result.notes.append(f"{module.name} is excluded (ignore-modules): not imported or counted")
     _flags(result, outcomes + climbs, walk, owner_of, stdlib_names)
@@ -334,21 +342,29 @@ def _refusing_module(scenario: ScenarioResult) -> Optional[str]:
 TIER_OF_DECLARATION = {"per-interpreter-gil": "own-gil", "supported": "shared-gil", "not-supported": "legacy-only"}
 
 
-def predict_from_static(result: DistributionResult) -> DistributionResult:
-    """``--static-only``: predict the tier from declared init kinds and slots alone.
+def predict_from_static(result: DistributionResult,
+                        note: str = "tier predicted from static evidence only (--static-only): nothing was imported",
+                        ) -> DistributionResult:
+    """Predict the tier from declared init kinds and slots alone (``--static-only``, ``interp-audit wheel``).
 
-    Nothing was imported, so ``modes`` stays empty and a note says so.
+    Nothing was imported, so ``modes`` stays empty and ``note`` says so.
+    Declarations never predict worse than legacy-only, so while a module's
+    declarations are unknown a legacy-only prediction still holds, and a
+    better one is not made (the tier stays None, a note names the modules).
     """
     tiers = ["own-gil"]
+    undecided = []
     for info in result.extensions:
         if info.init == "single-phase":
             tiers.append("legacy-only")
-        elif info.init == "multi-phase":
-            declared = info.multiple_interpreters_effective or info.multiple_interpreters
-            if declared is None:
-                result.notes.append(f"{info.module}: declared slots unknown; assumed CPython's default (supported)")
-                declared = "supported"
-            tiers.append(TIER_OF_DECLARATION[declared])
+        elif info.init == "multi-phase" and (info.multiple_interpreters_effective or info.multiple_interpreters):
+            tiers.append(TIER_OF_DECLARATION[info.multiple_interpreters_effective or info.multiple_interpreters])
+        elif info.init in ("multi-phase", "unknown"):
+            undecided.append(info.module)
     result.tier = max(tiers, key=tier_rank)
-    result.notes.append("tier predicted from static evidence only (--static-only): nothing was imported")
+    if undecided and tier_rank(result.tier) < tier_rank("legacy-only"):
+        result.notes.append(f"no predicted tier (at best {result.tier}): declarations unknown for "
+                            + ", ".join(undecided))
+        result.tier = None
+    result.notes.append(note)
     return result

@@ -22,6 +22,7 @@ one run and prints files/s, MB/s and the ratios:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -154,6 +155,51 @@ def agreement(env: Path, python: str) -> None:
     print("agreeing on: " + ", ".join(f"{n} {k}" for k, n in sorted(agreed.items(), key=lambda kv: -kv[1])))
 
 
+def _loaded_in_main(dist: dict) -> set[str]:
+    """Extension modules the measured import loaded in the main interpreter."""
+    loaded: set[str] = set()
+    for modes in (dist.get("per_name") or {}).values():
+        main = modes.get("main") or {}
+        for scenario in (main.get("alone"), main.get("beside_main")):
+            loaded |= set((scenario or {}).get("loaded_extensions") or [])
+    return loaded
+
+
+def compare_tiers(static_json: Path, measured_json: Path) -> None:
+    """Predicted (``scan --static-only``) against measured (``scan``) tiers, per distribution.
+
+    The prediction is taken over the extension modules the measured import
+    loaded (declarations of modules an import never loads cannot decide it).
+    """
+    order = ["own-gil", "shared-gil", "legacy-only", "main-only", "broken"]
+    of_declaration = {"per-interpreter-gil": "own-gil", "supported": "shared-gil", "not-supported": "legacy-only"}
+    static = {d["name"]: d for d in json.loads(static_json.read_text())["interpreters"][0]["distributions"]}
+    measured = {d["name"]: d for d in json.loads(measured_json.read_text())["interpreters"][0]["distributions"]}
+    groups: dict[str, list[str]] = {}
+    for name in sorted(static):
+        tier = measured[name]["tier"]
+        loaded = _loaded_in_main(measured[name])
+        used = [e for e in static[name]["extensions"] if e["module"] in loaded]
+        unknown = [e for e in used if e["init"] == "unknown" or (e["init"] == "multi-phase" and "slots" not in e["method"])]
+        allowed = ["own-gil"] + ["legacy-only" if e["init"] == "single-phase" else
+                                 of_declaration[e["multiple_interpreters"] or e["multiple_interpreters_effective"]]
+                                 for e in used if e not in unknown and e["init"] in ("single-phase", "multi-phase")]
+        predicted = max(allowed, key=order.index)
+        if not used:
+            group = "import loads no extension module"
+        elif unknown:
+            group = "a loaded module's declarations unknown"
+        elif predicted == tier:
+            group = "measured = predicted"
+        elif order.index(tier) > order.index(predicted):
+            group = "measured worse (behaviour the declarations cannot show)"
+        else:
+            group = "MEASURED BETTER THAN DECLARED"
+        groups.setdefault(group, []).append(f"{name} ({predicted} -> {tier})")
+    for group, names in groups.items():
+        print(f"{group}: {len(names)}\n    " + ", ".join(names))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", type=Path, help="venv (or prefix) whose extension modules to read")
@@ -163,7 +209,12 @@ def main() -> None:
     parser.add_argument("--agreement", action="store_true",
                         help="instead of timing: compare the slot reader with the init probe (runs PyInit_* "
                              "in children of the environment's python)")
+    parser.add_argument("--compare-tiers", nargs=2, type=Path, metavar=("STATIC.json", "MEASURED.json"),
+                        help="instead of timing: predicted (scan --static-only) against measured (scan) tiers")
     args = parser.parse_args()
+    if args.compare_tiers:
+        compare_tiers(*args.compare_tiers)
+        return
     env = args.env or args.create
     if env is None:
         parser.error("give --env PATH (or --create PATH)")

@@ -27,8 +27,8 @@ FOR_MAINTAINERS = {
                   "Py_MOD_PER_INTERPRETER_GIL_SUPPORTED (PEP 684).",
     "legacy-only": "Maintainers: port the extension modules to multi-phase initialisation (PEP 489) "
                    "with Py_mod_multiple_interpreters.",
-    "main-only": "Maintainers: the module must load in more than one interpreter per process "
-                 "(module state instead of C globals, PEP 630).",
+    "main-only": "Maintainers: the module must load in sub-interpreters, and in more than one per process: "
+                 "multi-phase initialisation (PEP 489) with module state instead of C globals (PEP 630).",
 }
 
 

@@ -47,6 +47,21 @@ class Row:
         return sorted({c for c in (culprit_of(r) for r in self.results) if c})
 
     @property
+    def prediction_gaps(self) -> list[str]:
+        """Where a tier predicted from declarations (a wheel, ``--static-only``) differs from one
+        measured on the same Python x.y: ``"3.13: measured main-only, predicted shared-gil (win_amd64)"``."""
+        gaps = []
+        measured = [r for r in self.cells.items() if not r[1].static_only and r[1].tier]
+        for key, predicted in self.cells.items():
+            if not predicted.static_only or not predicted.tier:
+                continue
+            minor = ".".join(key[1].split(".")[:2])
+            for other_key, result in measured:
+                if ".".join(other_key[1].split(".")[:2]) == minor and result.tier != predicted.tier:
+                    gaps.append(f"{minor}: measured {result.tier}, predicted {predicted.tier} ({key[2]})")
+        return gaps
+
+    @property
     def findings(self) -> list[Finding]:
         """Findings of every interpreter, duplicates (same code, module, message) once."""
         seen, out = set(), []

@@ -16,7 +16,6 @@ from typing import Optional, Sequence
 from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, KnownProblem, PythonInfo,
                                 ScanReport)
 from interp_audit.reports.status import culprit_of, mode_status
-from interp_audit.verdict import known_problems
 
 
 @dataclass
@@ -74,6 +73,16 @@ def add_known_problems(into: list[KnownProblem], problems: Sequence[KnownProblem
     into += [p for p in problems if p.id not in seen]
 
 
+def _add_problems(run: InterpreterRun, problems: Sequence[KnownProblem]) -> None:
+    """Add ``problems`` to the run's known problems, one entry per id with every distribution that met it."""
+    have = {problem.id: problem for problem in run.known_problems}
+    for problem in problems:
+        if problem.id not in have:
+            have[problem.id] = KnownProblem(**{**vars(problem), "distributions": []})
+            run.known_problems.append(have[problem.id])
+        have[problem.id].distributions += [d for d in problem.distributions if d not in have[problem.id].distributions]
+
+
 def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None) -> Merged:
     """Join ``reports`` (read from ``sources``, used in conflict messages) into one."""
     sources = list(sources) if sources is not None else [f"report {i + 1}" for i in range(len(reports))]
@@ -84,6 +93,7 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
         for run in report.interpreters:
             key = interpreter_key(run.python, run.scope)
             merged_run = runs.setdefault(key, InterpreterRun(python=run.python, scope=run.scope))
+            _add_problems(merged_run, run.known_problems)
             add_known_problems(merged_run.known_problems, run.known_problems)
             for result in run.distributions:
                 dist_key = (key, normalize_name(result.name), result.version)
@@ -105,8 +115,6 @@ def merge(reports: Sequence[ScanReport], sources: Optional[Sequence[str]] = None
                             differences=differences,
                         )
                     )
-    for merged_run in runs.values():
-        merged_run.known_problems = known_problems(merged_run.distributions)
     tool_versions = sorted({r.tool_version for r in reports if r.tool_version})
     generated = sorted(r.generated_at for r in reports if r.generated_at)
     report = ScanReport(

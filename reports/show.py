@@ -20,7 +20,7 @@ from rich.text import Text
 from interp_audit.model import MODES, SCENARIOS, Crash, DistributionResult, KnownProblem, ModeResult, ModuleResult, PythonInfo
 from interp_audit.reports import smoke, why
 from interp_audit.reports.advice import what_to_do
-from interp_audit.reports.status import culprit_of, mode_status
+from interp_audit.reports.status import culprit_of, grouped, mode_status, tier_text
 from interp_audit.reports.table import RUNG_SYMBOLS, TIER_STYLES, Style, console_width
 
 #: Lines of a crash's stderr shown (the tail of the tail).
@@ -112,7 +112,7 @@ def _ladder(printer: Printer, modes: dict[str, ModeResult], indent: int) -> None
         symbol = printer.style.symbol(RUNG_SYMBOLS, status)
         text.append_text(symbol + Text(" " * (6 - len(symbol.plain))))
         if result is not None and result.inferred:
-            text.append(f"  inferred: {result.inferred}", style="dim")
+            text.append(f"inferred: {result.inferred}", style="dim")
         elif result is not None and result.ok is not None:
             text.append_text(_scenario_text(result, "alone", printer.style))
             text.append("  ")
@@ -155,35 +155,31 @@ def _crash_lines(printer: Printer, crash: Crash, places: list[str]) -> None:
 
 def _crashes(printer: Printer, result: DistributionResult) -> None:
     """Every crash of the ladder, identical ones once with every place they happened, then the controls."""
-    crashes: list[tuple[list[str], Crash]] = []
-    for module in result.modules or [ModuleResult(name="", modes=result.modes)]:
-        prefix = f"{module.name} " if module.name else ""
-        for mode in MODES:
-            rung = module.modes.get(mode)
-            found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash) for name in SCENARIOS
-                     if rung is not None and getattr(rung, name) is not None and getattr(rung, name).crash]
-            if rung is not None and rung.crash is not None and not found:
-                found.append((f"{prefix}{mode}", rung.crash))
-            for place, crash in found:
-                for places, seen in crashes:
-                    if seen == crash:
-                        places.append(place)
-                        break
-                else:
-                    crashes.append(([place], crash))
+    def places():
+        modules = [m for m in result.modules if m.modes] or [ModuleResult(name="", modes=result.modes)]
+        for module in modules:
+            prefix = f"{module.name} " if len(modules) > 1 else ""
+            for mode, rung in ((m, module.modes[m]) for m in MODES if m in module.modes):
+                found = [(f"{prefix}{mode} {name.replace('_', ' ')}", getattr(rung, name).crash)
+                         for name in SCENARIOS if getattr(rung, name) is not None and getattr(rung, name).crash]
+                yield from found or ([(f"{prefix}{mode}", rung.crash)] if rung.crash is not None else [])
+
+    crashes = grouped(places())
     if not crashes and not result.controls:
         return
     printer.heading("Crashes")
     for places, crash in crashes:
         _crash_lines(printer, crash, places)
-    for control in result.controls:
-        verdict = "crashed too: CPython's problem, the tier is kept" if control.crashed else \
+    controls = grouped((f"{c.kind.replace('_', ' ')} in {c.mode}", (c.imports, c.runs, c.crashed, c.problem, c.crash))
+                       for c in result.controls)
+    for places, (imports, runs, crashed, problem, crash) in controls:
+        verdict = "crashed too: CPython's problem, the tier is kept" if crashed else \
             "did not crash: the package is blamed"
-        printer.line(f"control for {control.kind} in {control.mode}: the standard library alone "
-                     f"(import {', '.join(control.imports) or 'nothing'}), {control.runs} runs, {verdict}"
-                     + (f" ({control.problem})" if control.problem else ""), 2)
-        if control.crash is not None and control.crash.stderr_tail:
-            printer.block(control.crash.stderr_tail, 6)
+        printer.line(f"control for {'; '.join(places)}: the standard library alone "
+                     f"(import {', '.join(imports) or 'nothing'}), {why.runs(runs)} each, {verdict}"
+                     + (f" [{problem}]" if problem else ""), 2)
+        if crash is not None and crash.stderr_tail:
+            printer.block(crash.stderr_tail, 6)
 
 
 def _verdict_facts(printer: Printer, result: DistributionResult) -> None:
@@ -203,10 +199,11 @@ def _smoke(printer: Printer, result: DistributionResult) -> None:
     for check in smoke.CHECKS:
         status = smoke.check_status(result, check)
         text = Text(f"{smoke.HEADINGS[check]:<9}", style="bold")
-        text.append(status, style={"passed": "green", "failed": "red", "crashed": "bold red"}.get(status, "yellow"))
-        text.append(f"  {smoke.TITLES[check]}", style="dim")
+        text.append(f"{status:<13}", style={"passed": "green", "failed": "red", "crashed": "bold red"}.get(status, "yellow"))
+        text.append(smoke.TITLES[check], style="dim")
         printer.line(text, 2, hang=11)
-        for line in smoke.details(result, check) + smoke.items(result, check):
+        rungs = smoke.rungs_text(result, check)
+        for line in ([f"ran in: {rungs}"] if rungs else []) + smoke.details(result, check) + smoke.items(result, check):
             printer.line(line, 13)
         stderr = smoke.crash_stderr(result, check)
         if stderr:
@@ -261,7 +258,7 @@ def render(shown: list[Shown], console: Console) -> None:
         title.append(f" on Python {python.version} ({python.executable})")
         printer.line(title)
         tier = Text("tier: ")
-        tier.append(why.tier_text(result), style=TIER_STYLES.get(result.tier or "", "dim"))
+        tier.append(tier_text(result), style=TIER_STYLES.get(result.tier or "", "dim"))
         if result.flags:
             tier.append(f"   flags: {', '.join(result.flags)}", style="yellow")
         printer.line(tier, 2)
@@ -272,8 +269,8 @@ def render(shown: list[Shown], console: Console) -> None:
         _verdict_facts(printer, result)
         for problem in entry.known_problems:
             if problem.id in result.cpython_problems:
-                for line in why.problem_lines(problem):
-                    printer.line(line, 2, style="yellow")
+                printer.line(f"known problem of this Python [{problem.id}]: {problem.what}. {problem.advice}.", 2,
+                             style="yellow")
         _modules(printer, result)
         _crashes(printer, result)
         _smoke(printer, result)

@@ -236,3 +236,9 @@ def crash_stderr(result: Optional[DistributionResult], check: str) -> str:
     """The stderr tail of a check that crashed, or ""."""
     entry = check_of(result, check)
     return entry.crash.stderr_tail if entry is not None and entry.crash else ""
+
+
+def rungs_text(result: Optional[DistributionResult], check: str) -> str:
+    """``isolated failed, shared-gil passed``: every rung a failing check ran in (``smoke.rungs``), or ""."""
+    seen = result.smoke.rungs.get(check, {}) if has_smoke(result) else {}
+    return ", ".join(f"{mode} {status}" for mode, status in seen.items())

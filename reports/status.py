@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional, TypeVar
 
 from interp_audit.model import DistributionResult, ModeResult, ScanReport
+
+T = TypeVar("T")
 
 #: What every format writes for a result with no tier (a survey's install failure, nothing importable).
 NO_VERDICT = "no verdict"
@@ -54,6 +56,20 @@ def blocked_chain(result: DistributionResult) -> str:
     return " -> ".join(parts)
 
 
+def grouped(items: Iterable[tuple[str, T]]) -> list[tuple[list[str], T]]:
+    """(labels, value) for each distinct value of ``items`` (label, value), first seen first: equal values once,
+    with every label they had (e.g. the same crash on several rungs, the same advice on several Pythons)."""
+    groups: list[tuple[list[str], T]] = []
+    for label, value in items:
+        for labels, seen in groups:
+            if seen == value:
+                labels.append(label)
+                break
+        else:
+            groups.append(([label], value))
+    return groups
+
+
 def degraded_text(result: DistributionResult) -> Optional[str]:
     """``degraded: no C speedups for a._speedups, b._c`` when a fallback was used, else None."""
     if not result.degraded_modules:
@@ -61,9 +77,15 @@ def degraded_text(result: DistributionResult) -> Optional[str]:
     return "degraded: no C speedups for " + ", ".join(result.degraded_modules)
 
 
+#: Beside a tier predicted from declarations alone (``--static-only``, ``interp-audit wheel``).
+PREDICTED = "(predicted)"
+
+
 def tier_text(result: DistributionResult) -> str:
-    """The tier as every format writes it, with the degraded note beside it."""
+    """The tier as every format writes it, with the degraded note beside it, marked when predicted."""
     tier = result.tier or NO_VERDICT
+    if result.static_only and result.tier:
+        tier = f"{tier} {PREDICTED}"
     degraded = degraded_text(result)
     return f"{tier}, {degraded}" if degraded and result.tier else tier
 

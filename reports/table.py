@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from rich.cells import cell_len
@@ -30,13 +30,15 @@ from interp_audit.reports.interface import Reporter
 from interp_audit.reports.matrix import Column, Matrix, Row, build
 from interp_audit.reports.merge import Conflict
 from interp_audit.reports.smoke import HEADINGS, INFORMATIONAL, check_status
-from interp_audit.reports.status import mode_status
+from interp_audit.reports.status import grouped, mode_status
 
 #: Width of the matrix when the output is not a terminal (and COLUMNS is not set).
 DEFAULT_WIDTH = 100
 GAP = 2
 #: Narrowest a distribution name is shortened to; the reason column's widths before and after the others give way.
 NAME_MIN, REASON_COMFORT, REASON_MIN = 14, 24, 12
+#: Before the reason column goes under the rows, names are shortened to no fewer characters than this.
+NAME_KEEP = 24
 #: A reason column narrower than this goes under its row instead, indented by BELOW_INDENT.
 REASON_BELOW, BELOW_INDENT = 20, 4
 MODE_HEADINGS = {"isolated": "isolated", "shared-gil": "shared", "legacy": "legacy", "main": "main"}
@@ -143,27 +145,33 @@ class GridColumn:
             self.floor = max(self.floor, cell_len(self.top))
 
 
-def _widths(columns: list[GridColumn], width: int) -> list[int]:
-    """Column widths that fit ``width`` when the columns' floors allow it (see the module docstring)."""
+def _widths(columns: list[GridColumn], width: int, names_whole: bool = False) -> list[int]:
+    """Column widths that fit ``width`` when the columns' floors allow it (see the module docstring).
+
+    The reason gives way first (down to a readable width), then the wrapping columns, then the
+    names (with ``names_whole``, not below :data:`NAME_KEEP` characters), then the reason down to its floor.
+    """
     for column in columns:
         column.measure()
     widths = [c.natural for c in columns]
     excess = sum(widths) + GAP * (len(widths) - 1) - width
 
     def give(indexes: list[int], floor_of) -> None:
+        """Narrow the widest of ``indexes`` one cell at a time, none below its floor."""
         nonlocal excess
-        for i in indexes:
-            if excess <= 0:
+        while excess > 0:
+            room = [i for i in indexes if widths[i] > floor_of(columns[i])]
+            if not room:
                 return
-            step = min(excess, max(widths[i] - floor_of(columns[i]), 0))
-            widths[i] -= step
-            excess -= step
+            widest = max(room, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
 
     order = {fit: [i for i, c in enumerate(columns) if c.fit == fit] for fit in ("name", "words")}
     folding = [i for i, c in enumerate(columns) if c.fold]
     give(folding, lambda c: max(c.floor, REASON_COMFORT))
     give([i for i in order["words"] if i not in folding], lambda c: c.floor)
-    give(order["name"], lambda c: c.floor)
+    give(order["name"], lambda c: max(c.floor, min(c.natural, NAME_KEEP)) if names_whole else c.floor)
     give(folding, lambda c: c.floor)
     return widths
 
@@ -193,10 +201,11 @@ def grid_lines(columns: list[GridColumn], width: int, console: Console, style: S
     A last folding column (the reason) that would be narrower than :data:`REASON_BELOW`
     goes under each row instead, indented, across the whole width.
     """
-    widths = _widths(columns, width)
+    widths = _widths(columns, width, names_whole=True)
     below: Optional[GridColumn] = None
-    if columns and columns[-1].fold and widths[-1] < REASON_BELOW:
+    if columns and columns[-1].fold and widths[-1] < REASON_BELOW:  # rather than shortening names more
         below, columns = columns[-1], columns[:-1]
+    if below is not None or sum(widths) + GAP * (len(widths) - 1) > width:
         widths = _widths(columns, width)
     gap = Text(" " * GAP)
     lines: list[Text] = []
@@ -246,7 +255,7 @@ def _checks(matrix: Matrix) -> list[str]:
 
 def _tier_cell(row: Row, column: Column) -> Text:
     result = row.cells.get(column.key)
-    text = Text(why.tier_text(result), style=TIER_STYLES.get(result.tier if result else "", "dim"))
+    text = Text(why.tier_cell(result), style=TIER_STYLES.get(result.tier if result else "", "dim"))
     if column.key in row.conflicted:
         text.append(" (conflict)", style="yellow")
     return text
@@ -265,7 +274,7 @@ def matrix_columns(matrix: Matrix, style: Style, wide: bool) -> list[GridColumn]
     rows = matrix.rows
     columns = [
         GridColumn("distribution", [Text(r.name, style="bold") for r in rows], fit="name"),
-        GridColumn("version", [Text(r.version) for r in rows], fit="name"),
+        GridColumn("version", [Text(r.version) for r in rows], fit="fixed"),
     ]
     checks = _checks(matrix)
     for column in matrix.columns:
@@ -335,30 +344,22 @@ def known_problems(matrix: Matrix, console: Console, width: int) -> None:
             found.setdefault(problem.id, ([], problem))[0].append(column.label)
     if not found:
         return
-    _wrapped(console, Text("Known problems of this Python (CPython's own crashes, not the packages'; "
-                           "tiers are kept):", style="bold yellow"), width, 2)
+    _wrapped(console, Text("Known problems of this Python (crashes the standard library alone reproduces; "
+                           "the packages that ran into them keep their tiers):", style="bold yellow"), width, 2)
     for labels, problem in found.values():
-        first, second = why.problem_lines(problem)
-        _wrapped(console, Text(f"  ! Python {', '.join(labels)}: {first}"), width, 4)
-        _wrapped(console, Text("    " + second, style="dim"), width, 4)
+        hit = f" Hit by {', '.join(problem.distributions)}." if problem.distributions else ""
+        _wrapped(console, Text(f"  ! Python {', '.join(labels)}: {problem.what} [{problem.id}].{hit}"), width, 4)
+    for advice in dict.fromkeys(problem.advice.rstrip(".") for _, problem in found.values()):
+        _wrapped(console, Text(f"  Advice: {advice}.", style="dim"), width, 4)
     console.print()
 
 
 def why_entries(row: Row, matrix: Matrix) -> list[tuple[list[str], list[str], str]]:
-    """(Python labels, evidence lines, findings line) of a row, identical explanations grouped."""
-    groups: list[tuple[list[str], list[str], str]] = []
-    for column in matrix.columns:
-        result = row.cells.get(column.key)
-        if not why.needs_why(result):
-            continue
-        evidence, findings = why.evidence(result), why.finding_line(result)
-        for labels, seen, seen_findings in groups:
-            if (seen, seen_findings) == (evidence, findings):
-                labels.append(column.label)
-                break
-        else:
-            groups.append(([column.label], evidence, findings))
-    return groups
+    """(Python labels, evidence lines, findings line) of a row: Pythons with the same evidence once,
+    with the findings of all of them."""
+    results = {column.label: result for column in matrix.columns if why.needs_why(result := row.cells.get(column.key))}
+    return [(labels, evidence, why.finding_line(f for label in labels for f in results[label].findings))
+            for labels, evidence in grouped((label, why.evidence(result)) for label, result in results.items())]
 
 
 def why_section(matrix: Matrix, console: Console, width: int) -> None:

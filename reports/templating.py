@@ -14,7 +14,7 @@ from interp_audit.model import FLAGS, MODES, TIERS, Crash, DistributionResult, t
 from interp_audit.reports.matrix import Matrix, Row
 from interp_audit.reports import smoke
 from interp_audit.reports.advice import what_to_do
-from interp_audit.reports.status import blocked_chain, culprit_of, degraded_text, known_problem_lines, mode_status
+from interp_audit.reports.status import blocked_chain, culprit_of, degraded_text, grouped, known_problem_lines, mode_status
 
 SYMBOLS = {"ok": "✓", "fail": "✗", "crash": "✹", "inferred-ok": "~✓", "inferred-fail": "~✗", "not-run": "–"}
 STATUS_TEXT = {
@@ -87,38 +87,15 @@ def why_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], DistributionRe
 
 def crash_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], Crash]]:
     """Identical crashes (signal, status, culprit, stderr) grouped, with where each happened."""
-    groups: list[tuple[list[str], Crash]] = []
-    for column in matrix.columns:
-        result = row.cells.get(column.key)
-        for mode in MODES if result is not None else ():
-            crash = result.modes[mode].crash if mode in result.modes else None
-            if crash is None:
-                continue
-            place = f"{MODE_TITLES[mode]} on Python {column.label}"
-            for places, seen in groups:
-                if seen == crash:
-                    places.append(place)
-                    break
-            else:
-                groups.append(([place], crash))
-    return groups
+    return grouped((f"{MODE_TITLES[mode]} on Python {column.label}", result.modes[mode].crash)
+                   for column in matrix.columns if (result := row.cells.get(column.key)) is not None
+                   for mode in MODES if mode in result.modes and result.modes[mode].crash is not None)
 
 
 def advice_groups(row: Row, matrix: Matrix) -> list[tuple[list[str], list[str]]]:
     """(Python labels, advice lines of ``reports/advice.py``) of a row, identical advice grouped."""
-    groups: list[tuple[list[str], list[str]]] = []
-    for column in matrix.columns:
-        result = row.cells.get(column.key)
-        if result is None:
-            continue
-        lines = what_to_do(result)
-        for labels, seen in groups:
-            if seen == lines:
-                labels.append(column.label)
-                break
-        else:
-            groups.append(([column.label], lines))
-    return groups
+    return grouped((column.label, what_to_do(row.cells[column.key]))
+                   for column in matrix.columns if column.key in row.cells)
 
 
 def _pretty_json(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Why a distribution has its tier, in words: the tier cell, the short reason, the evidence, the known problems.
+"""Why a distribution has its tier, in words: the tier cell, the short reason, the evidence, the findings line.
 
 One reading of a result shared by the terminal matrix (``reports/table.py``), its
 "why" section and ``interp-audit show`` (``reports/show.py``).  Smoke results are
@@ -8,12 +8,12 @@ read only through ``reports/smoke.py``.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Iterable, Optional
 
-from interp_audit.model import (MODES, SEVERITIES, TIER_OF_MODE, Crash, DistributionResult, KnownProblem, ModeResult,
+from interp_audit.model import (MODES, SEVERITIES, Crash, DistributionResult, Finding, ModeResult,
                                 ModuleResult, tier_rank)
 from interp_audit.reports import smoke
-from interp_audit.reports.status import NO_VERDICT, blocked_chain, culprit_of
+from interp_audit.reports.status import NO_VERDICT, PREDICTED, blocked_chain, culprit_of
 
 #: Longest quoted error or refusal text in a why line.
 QUOTE_LENGTH = 90
@@ -37,11 +37,15 @@ def shorten_middle(text: str, width: int, ellipsis: str = "...") -> str:
     return text[:head] + ellipsis + text[len(text) - (keep - head):]
 
 
-def tier_text(result: Optional[DistributionResult]) -> str:
-    """The tier cell: ``own-gil``, or ``own-gil, degraded`` when a fallback made it pass."""
+def tier_cell(result: Optional[DistributionResult]) -> str:
+    """The matrix's tier cell: ``own-gil``, or ``own-gil, degraded`` when a fallback made it pass (the
+    modules are in the reason; ``status.tier_text`` names them in the other formats), ``own-gil (predicted)``
+    when only declarations were read."""
     if result is None:
         return "-"
     tier = result.tier or NO_VERDICT
+    if result.static_only and result.tier:
+        tier = f"{tier} {PREDICTED}"
     return f"{tier}, degraded" if "degraded" in result.flags else tier
 
 
@@ -162,6 +166,10 @@ def kinds(result: DistributionResult) -> list[str]:
     return found
 
 
+def runs(count: int) -> str:
+    return f"{count} run" + ("" if count == 1 else "s")
+
+
 def _rungs(modes: list[str]) -> str:
     return ", ".join(modes) if modes else "a sub-interpreter"
 
@@ -223,7 +231,7 @@ def evidence(result: DistributionResult) -> list[str]:
                 lines.append(f"crashed in {where}: {crash_text(crash)}")
             blamed = [c for c in result.controls if not c.crashed]
             for control in blamed[:1]:
-                lines.append(f"the standard library alone did not crash ({control.runs} runs of "
+                lines.append(f"the standard library alone did not crash ({runs(control.runs)} of "
                              f"{control.kind} in {control.mode}): the package is blamed")
         elif kind == "one-per-process":
             for entry in result.one_per_process:
@@ -237,7 +245,10 @@ def evidence(result: DistributionResult) -> list[str]:
         elif kind == "refusal":
             lines.append(_refusal_line(result))
         elif kind == "smoke":
-            lines.append(shorten(smoke.summary(result) or "smoke checks failed", 2 * QUOTE_LENGTH))
+            _, bad = smoke.overall(result)
+            reruns = [f"{smoke.HEADINGS[c]}: {smoke.rungs_text(result, c)}" for c in bad if smoke.rungs_text(result, c)]
+            lines.append(shorten(smoke.summary(result) or "smoke checks failed", 2 * QUOTE_LENGTH)
+                         + (f" (ran in {'; '.join(reruns)})" if reruns else ""))
         elif kind == "degraded":
             parts = [f"{m} did not load in {_rungs(result.degraded_in.get(m, []))}" for m in result.degraded_modules]
             lines.append("imports without its extension modules (pure-Python fallback): " + "; ".join(parts))
@@ -256,10 +267,10 @@ def _refusal_line(result: DistributionResult) -> str:
         name = f"public submodule {_module_label(result, module.name)}"
     else:
         name = _module_label(result, culprit_of(result))
-    passing = TIER_OF_MODE.get(next((m for m in MODES if modes.get(m) and modes[m].ok), "main"), result.tier)
+    passing = next((m for m in MODES if modes.get(m) and modes[m].ok), None)
     where = f"fails in {mode}" if mode else "fails in sub-interpreters"
     quoted = f': "{shorten(error)}"' if error else ""
-    return f"{name} {where}{quoted}; works from {passing} on"
+    return f"{name} {where}{quoted}" + (f"; first rung that passes: {passing}" if passing else "")
 
 
 def _cpython_line(result: DistributionResult) -> str:
@@ -269,32 +280,16 @@ def _cpython_line(result: DistributionResult) -> str:
     control = controls[0]
     imports = ", ".join(control.imports) or "nothing"
     return (f"the crash in {control.kind} ({control.mode}) is CPython's: the standard library alone "
-            f"(import {imports}) crashed too in {control.runs} runs; tier kept (a known problem of this Python)")
+            f"(import {imports}) crashed too in {runs(control.runs)}; tier kept (a known problem of this Python)")
 
 
 def severity_rank(finding) -> int:
     return SEVERITIES.index(finding.severity) if finding.severity in SEVERITIES else 0
 
 
-def finding_line(result: DistributionResult) -> str:
+def finding_line(findings: Iterable[Finding]) -> str:
     """``IA101 (high), IA310 (medium); fix: interp-audit explain IA101``, or "" without findings."""
-    codes: list[str] = []
-    for finding in sorted(result.findings, key=severity_rank, reverse=True):
-        code = f"{finding.code} ({finding.severity})"
-        if code not in codes:
-            codes.append(code)
+    codes = list(dict.fromkeys(f"{f.code} ({f.severity})" for f in sorted(findings, key=severity_rank, reverse=True)))
     if not codes:
         return ""
     return ", ".join(codes) + f"; fix: interp-audit explain {codes[0].split()[0]}"
-
-
-def problem_lines(problem: KnownProblem, executable: str = "python") -> list[str]:
-    """A known problem of an interpreter in two lines: what and how to reproduce it, then the advice."""
-    where = " ".join(part for part in (problem.kind, f"in {problem.mode}" if problem.mode else "") if part)
-    reproduce = ""
-    if problem.reproduction:
-        reproduce = f"; the standard library alone reproduces it: import {', '.join(problem.reproduction)}"
-        if where:
-            reproduce += f" ({where})"
-    affected = f" Seen with {len(problem.distributions)} distribution(s)." if problem.distributions else ""
-    return [f"{problem.id}: {problem.what}{reproduce}", f"{problem.advice}.{affected}".replace("..", ".")]

@@ -367,6 +367,7 @@ CORPUS: list[DistSpec] = [
         "ia-fixture-lazy", "1.0",
         python_files={"ia_lazy/__init__.py": '"""Loads nothing: the extension sits behind ia_lazy.engine."""\n',
                       "ia_lazy/engine.py": "from ia_lazy import _core\n",
+                      "ia_lazy/api.py": "from ia_lazy.engine import _core as core\n",
                       "ia_lazy/util.py": "def helper():\n    return 1\n"},
         extensions={"ia_lazy._core": _ext("ia_lazy__core")},
         summary="Top-level import loads nothing; a public submodule loads a one-per-process extension.",
@@ -497,7 +498,7 @@ EXPECTED: dict[str, dict] = {
         "main-only", MAIN_ONLY, {"ia_lazy._core": "multi-phase"}, {"ia_lazy._core": "per-interpreter-gil"},
         flags=["one-per-process"], one_per_process=["ia_lazy._core"], static={"mutable-global": ["first_interpreter"]},
         alone={"isolated": True, "shared-gil": True, "legacy": True}, culprit="ia_lazy._core",
-        module_tiers={"ia_lazy": "own-gil", "ia_lazy.engine": "main-only"},
+        module_tiers={"ia_lazy": "own-gil", "ia_lazy.api": "main-only", "ia_lazy.engine": "main-only"},
     ),
     "ia-fixture-extra-name": _facts(
         "own-gil", OWN_GIL, module_tiers={"ia_extra": "own-gil", "ia_extra_plugin": "broken"},

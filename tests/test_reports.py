@@ -1069,7 +1069,7 @@ def test_csv_has_a_column_per_check_per_python_and_cost_numbers():
     assert (leaky["3.13.0 cost import_ms"], leaky["3.13.0 cost rss_kib"]) == ("1.200", "3680")
     crashy = next(r for r in rows if r["distribution"] == "crashy")
     assert crashy["3.12.1 generic"] == "not-run" and crashy["3.12.1 cost rss_kib"] == ""
-    assert list(rows[0])[7:16] == [f"3.12.1 {c}" for c in CHECKS] + ["3.12.1 cost import_ms", "3.12.1 cost rss_kib"]
+    assert list(rows[0])[8:17] == [f"3.12.1 {c}" for c in CHECKS] + ["3.12.1 cost import_ms", "3.12.1 cost rss_kib"]
 
 
 def _matrix(text: str) -> _Tables:
@@ -1163,15 +1163,15 @@ def test_schema_1_files_still_load_and_come_back_as_the_current_version(tmp_path
     path.write_text(json.dumps(old), encoding="utf-8")
     [report] = json_report.load_results([path])
     assert [d.smoke for d in report.interpreters[0].distributions] == [None] * len(distributions("3.13.0"))
-    assert report.schema_version == model.SCHEMA_VERSION == 2
+    assert report.schema_version == model.SCHEMA_VERSION == 3
     assert [d.name for d in report.interpreters[0].distributions] == [d.name for d in distributions("3.13.0")]
-    assert json.loads(json_report.dumps(report))["schema_version"] == 2
+    assert json.loads(json_report.dumps(report))["schema_version"] == 3
     result = CliRunner().invoke(main, ["report", str(path), "--format", "csv"])
     assert result.exit_code == 0 and "smoke" not in result.stdout.splitlines()[0]
     assert "3.13.0 generic" not in result.stdout
 
 
-@pytest.mark.parametrize("version", [3, 0])
+@pytest.mark.parametrize("version", [4, 0])
 def test_schema_versions_this_version_never_wrote_are_refused_in_one_line(tmp_path, version):
     data = json.loads(json_report.dumps(smoke_report(("3.13.0",))))
     data["schema_version"] = version
@@ -1180,8 +1180,8 @@ def test_schema_versions_this_version_never_wrote_are_refused_in_one_line(tmp_pa
     with pytest.raises(json_report.ResultsError) as info:
         json_report.load(path)
     message = str(info.value)
-    assert "\n" not in message and str(path) in message and "reads schema_version 1 to 2" in message
-    assert ("newer interp-audit" in message) == (version == 3)
+    assert "\n" not in message and str(path) in message and "reads schema_version 1 to 3" in message
+    assert ("newer interp-audit" in message) == (version == 4)
     cli = CliRunner().invoke(main, ["report", str(path)])
     assert cli.exit_code == 2 and cli.stderr.count("\n") == 1 and "Traceback" not in cli.output
 
@@ -1211,19 +1211,19 @@ def test_reports_of_a_real_scan_with_smoke_checks(target_python, tmp_path):
                 "ia-fixture-clean", "ia-fixture-leaktype")
     assert scan.returncode == 0, scan.stderr  # no --fail-under: 1 would be a crash
     data = json.loads(results.read_text(encoding="utf-8"))
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.Draft202012Validator(_schema()).validate(data)
     dists = {d["name"]: d for d in data["interpreters"][0]["distributions"]}
     assert dists["ia-fixture-leaktype"]["smoke"]["failed_checks"] == ["static_types"]
 
-    table_text = _cli("report", str(results)).stdout
-    header = [line for line in table_text.splitlines() if "isolated" in line][0]
-    headings = [c.strip() for c in header.strip().strip("|").split("|")]
-    types = headings.index("types")
-    assert _row(table_text, "ia-fixture-leaktype")[types] == "FAIL"
-    assert _row(table_text, "ia-fixture-clean")[types] == "ok"
-    assert _row(table_text, "ia-fixture-leaktype")[headings.index("tier")] == "shared-gil"
+    grid = parse_grid(_cli("report", str(results), "--wide").stdout)
+    [leak_row] = [row for name, row in grid.rows.items() if name.endswith("aktype")]
+    [clean_row] = [row for name, row in grid.rows.items() if name.endswith("-clean")]
+    types = next(heading for heading, _, _ in grid.columns if heading.endswith("types"))
+    tier = next(heading for heading, _, _ in grid.columns if heading.endswith("tier"))
+    assert (leak_row[types], leak_row[tier]) == ("FAIL", "shared-gil")
+    assert (clean_row[types], clean_row[tier]) == ("ok", "own-gil")
 
     rows = list(csv_module.DictReader(io.StringIO(_cli("report", str(results), "--format", "csv").stdout)))
     leak = next(r for r in rows if r["distribution"] == "ia-fixture-leaktype")
@@ -1243,3 +1243,27 @@ def test_json_writes_one_distribution_per_line_and_reads_back_equal():
     rows = [line for line in text.splitlines() if line.lstrip().startswith('{"name"')]
     assert len(rows) == 2 and text.endswith("}\n")
     assert results_json.loads(text) == report
+
+
+def test_every_format_shows_degraded_beside_the_tier_and_the_known_problems():
+    from interp_audit.reports.badge import TIER_MESSAGES, COLORS, badge_for
+    from interp_audit.verdict import known_problems
+
+    report = sample_report(("3.13.0",))
+    run = report.interpreters[0]
+    degraded = next(d for d in run.distributions if d.name == "degraded-pkg")
+    degraded.degraded_in = {"degraded_pkg._accel": ["isolated"]}
+    degraded.controls = [model.Control(kind="parallel", mode="isolated", imports=["_datetime"], runs=1,
+                                       crashed=True, problem="parallel/isolated/_datetime")]
+    run.known_problems = known_problems(run.distributions)
+    text = "degraded: no C speedups for degraded_pkg._accel"
+    from interp_audit.reports.markdown import escape
+
+    for fmt in ("markdown", "html", "csv", "junit"):
+        rendered = formats.get(fmt).render(report)
+        assert (escape(text) if fmt == "markdown" else text) in rendered, fmt
+        if fmt in ("markdown", "html"):
+            problem = escape("parallel/isolated/_datetime") if fmt == "markdown" else "parallel/isolated/_datetime"
+            assert "Known problems of this Python" in rendered and problem in rendered, fmt
+    badge = badge_for(degraded)  # the tier's colour, the note beside it
+    assert (badge.message, badge.color) == ("per-interpreter GIL, degraded", COLORS[TIER_MESSAGES["own-gil"]])

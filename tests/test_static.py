@@ -633,3 +633,43 @@ def test_real_linux_wheels_agree_with_the_init_probe(tmp_path):
     for mine, theirs in zip(static, probed):
         assert theirs.method["slots"] == "initfunc"
         assert _declared(mine) == _declared(theirs), mine.module
+
+
+EXPORT_HOOK = """
+#include <Python.h>
+/* PEP 793 (CPython 3.15) slot numbers, written out: these headers predate them. */
+#define IA_mod_name 6
+#define IA_mod_state_size 8
+static int exec_module(PyObject *m) { return 0; }
+static PyModuleDef_Slot slots[] = {
+    {IA_mod_name, "ia_t_export"},
+    {IA_mod_state_size, (void *)24},
+    {Py_mod_exec, exec_module},
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+    {0, NULL}};
+__attribute__((visibility("default"))) PyModuleDef_Slot *PyModExport_ia_t_export(void) { return slots; }
+"""
+
+EXPORT_HOOK_WITH_CODE = """
+#include <Python.h>
+#include <stdlib.h>
+static PyModuleDef_Slot slots[] = {{Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED}, {0, NULL}};
+__attribute__((visibility("default"))) PyModuleDef_Slot *PyModExport_ia_t_busy(void) {
+    return getenv("IA_T_OTHER") ? NULL : slots;
+}
+"""
+
+
+def test_pep793_export_hook_slots_are_read(target_python, tmp_path):
+    """A 3.15-style module (PyModExport_* returning a slot array, no PyInit_*): multi-phase, its
+    slots and Py_mod_state_size read from the file; a hook that does more stays unknown."""
+    hook = _build(target_python, tmp_path, "pkg.ia_t_export", EXPORT_HOOK)
+    busy = _build(target_python, tmp_path, "ia_t_busy", EXPORT_HOOK_WITH_CODE)
+    info, other = inspect_extensions(None, [("pkg.ia_t_export", str(hook)), ("ia_t_busy", str(busy))])
+    assert (info.init, info.method["init"]) == ("multi-phase", "symbols")
+    assert info.evidence["export_hook"] == "PyModExport_ia_t_export" and info.evidence["init_symbol"] is None
+    assert info.slots == ["Py_mod_name", "Py_mod_state_size", "Py_mod_exec", "Py_mod_multiple_interpreters"]
+    assert (info.multiple_interpreters, info.m_size, info.method["slots"]) == ("per-interpreter-gil", 24, "moduledef")
+    assert info.evidence["moduledef"]["found_by"] == "export hook"
+    assert other.init == "multi-phase" and other.multiple_interpreters is None and "slots" not in other.method
+    assert other.reason == "declared slots unknown: PyModExport_ia_t_busy does more than return a static slot array"

@@ -7,7 +7,6 @@ distributions, and the JSON file the same scan wrote.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -15,22 +14,26 @@ import sys
 
 import pytest
 from rich.cells import cell_len
-from rich.console import Console
 
-from interp_audit.model import (Control, Crash, DistributionResult, Finding, KnownProblem, ModeResult, ModuleResult,
-                                ScanReport)
+from interp_audit.model import Control, Crash, DistributionResult, Finding, ModuleResult, ScanReport
 from interp_audit.reports import json as json_report
 from interp_audit.reports import table, why
 from interp_audit.reports.advice import what_to_do
+from interp_audit.verdict import known_problems
 
 from screen import parse_grid, plain, run_in_pty, squeeze
-from test_reports import _fail, _inferred_ok, _ladder_ok, _ok, _passed, sample_report, smoke_report
+from test_reports import _fail, _ladder_ok, _ok, smoke_report
 
 CLI = [sys.executable, "-m", "interp_audit"]
 LONG_NAME = "an-extremely-long-distribution-name-for-the-terminal-matrix-test"
-DATETIME_PROBLEM = KnownProblem(
-    id="cpython-3.13.0-parallel-datetime", what="isolated interpreters importing _datetime at once abort the process",
-    reproduction=["_datetime"], kind="parallel", mode="isolated", distributions=["usesdatetime"])
+DATETIME_CONTROL = Control(
+    kind="parallel", mode="isolated", imports=["_datetime"], runs=20, crashed=True,
+    crash=Crash(signal="SIGABRT", returncode=-6, culprit="_datetime", culprit_is_stdlib=True,
+                stderr_tail="double free or corruption (out)\nFatal Python error: Aborted"),
+    problem="parallel/isolated/_datetime")
+#: The known problem auditor/verdict.py derives from that control (what every run of the report lists).
+DATETIME_PROBLEM = known_problems([DistributionResult(name="usesdatetime", version="0.9",
+                                                      controls=[DATETIME_CONTROL])])[0]
 
 
 def _finding(code: str, severity: str, dist: str, module: str, fix: str) -> Finding:
@@ -43,8 +46,6 @@ def verdict_kinds(python: str) -> list[DistributionResult]:
     refusal = "ImportError: module fontish.cu2qu._c does not support loading in subinterpreters"
     submodule = ModuleResult(name="fontish.cu2qu", kind="submodule", tier="main-only", error=refusal, modes={
         "isolated": _fail(refusal), "shared-gil": _fail(refusal), "legacy": _fail(refusal), "main": _ok()})
-    datetime_crash = Crash(signal="SIGABRT", returncode=-6, culprit="_datetime", culprit_is_stdlib=True,
-                           stderr_tail="double free or corruption (out)\nFatal Python error: Aborted")
     return [
         DistributionResult(
             name="fontish", version="4.0", import_names=["fontish"], tier="main-only", modes=_ladder_ok(),
@@ -57,9 +58,7 @@ def verdict_kinds(python: str) -> list[DistributionResult]:
             findings=[_finding("IA304", "medium", "speedy", "speedy._accel", "Make speedy._accel multi-phase.")]),
         DistributionResult(
             name="usesdatetime", version="0.9", import_names=["usesdatetime"], tier="own-gil", modes=_ladder_ok(),
-            cpython_problems=[DATETIME_PROBLEM.id],
-            controls=[Control(kind="parallel", mode="isolated", imports=["_datetime"], runs=20, crashed=True,
-                              crash=datetime_crash, problem=DATETIME_PROBLEM.id)]),
+            cpython_problems=[DATETIME_PROBLEM.id], controls=[DATETIME_CONTROL]),
         DistributionResult(name=LONG_NAME, version="2024.10.7.post1", import_names=["longname"], tier="shared-gil",
                            flags=["smoke-failed", "one-per-process"], modes=_ladder_ok(),
                            one_per_process=[{"module": "longname._core", "framework": "pyo3",
@@ -72,8 +71,11 @@ def full_report() -> ScanReport:
     """Every verdict kind on two Pythons: sample_report's, smoke failures, and the ones above."""
     report = smoke_report()
     for run in report.interpreters:
+        leaky = next(d for d in run.distributions if d.name == "leaky")
+        if run.python.version >= "3.13":  # re-run one rung down, where it passes: shared-gil (auditor/verdict.py)
+            leaky.smoke["rungs"] = {"static_types": {"isolated": "failed", "shared-gil": "passed"}}
         run.distributions += verdict_kinds(run.python.version)
-        run.known_problems = [DATETIME_PROBLEM]
+        run.known_problems = known_problems(run.distributions)
     return report
 
 
@@ -91,7 +93,7 @@ def _expected(report: ScanReport) -> dict[str, dict[str, str]]:
     matrix = build(report)
     expected = {}
     for row in matrix.rows:
-        cells = {f"{c.label} tier": why.tier_text(row.cells.get(c.key)) for c in matrix.columns}
+        cells = {f"{c.label} tier": why.tier_cell(row.cells.get(c.key)) for c in matrix.columns}
         cells["flags"] = ", ".join(row.flags)
         cells["reason"] = table._reason_cell(row, matrix).plain
         expected[row.name] = cells
@@ -122,6 +124,7 @@ def test_matrix_fits_the_terminal_and_cuts_no_tier_flag_or_reason(results_file, 
             assert cells[heading] == expected[full][heading], (name, heading, cells[heading])
         reason = cells.get("reason") or grid.below.get(name, "")
         assert squeeze(reason) == squeeze(expected[full]["reason"]), (name, reason)
+    assert set(expected) - set(grid.rows) == {LONG_NAME}  # only the name too long for any column is shortened
     assert grid.rows["speedy"]["3.13.0 tier"] == "own-gil, degraded"
     assert squeeze(grid.rows["usesdatetime"].get("reason") or grid.below["usesdatetime"]) == squeeze("CPython crash, tier kept")
     # The known problem is a header above the matrix, not in the rows.
@@ -228,17 +231,19 @@ def test_why_crash_gives_signal_rung_and_culprit(why_text):
     assert "crashed in isolated: SIGSEGV while importing crashy._native" in line
 
 
-def test_why_smoke_failure_says_which_check_and_how(why_text):
+def test_why_smoke_failure_says_which_check_how_and_in_which_rungs(why_text):
     line = _why(why_text, "leaky")
     assert "on 3.12.1" in line and "parallel crashed" in line
     assert "types failed (leaky._c.Thing is the same object in two interpreters" in line
+    assert "(ran in types: isolated failed, shared-gil passed)" in line
 
 
 def test_why_cpython_problem_gives_the_control_and_keeps_the_tier(why_text):
     line = _why(why_text, "usesdatetime")
     assert "is CPython's: the standard library alone (import _datetime) crashed too in 20 runs; tier kept" in line
     header = why_text[: why_text.index("distribution")]
-    assert "Known problems of this Python" in header and "Python 3.12.1, 3.13.0: " + DATETIME_PROBLEM.id in header
+    assert "Known problems of this Python" in header and "Python 3.12.1, 3.13.0: " in header
+    assert f"[{DATETIME_PROBLEM.id}]. Hit by usesdatetime." in " ".join(header.split())
     assert " ".join(DATETIME_PROBLEM.what.split()) in " ".join(header.split())
     assert why_text.count(DATETIME_PROBLEM.id) == 1  # once, above the matrix, never per row
 
@@ -344,6 +349,14 @@ def test_show_of_a_distribution_that_is_not_there_is_one_line_and_exit_2(scanned
         assert "Traceback" not in done.stderr
 
 
+def test_show_json_of_several_pythons_asks_for_one(results_file):
+    done = _show("legacyext", "--results", str(results_file), "--format", "json")
+    assert done.returncode == 2 and done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+    assert "choose one with --python" in done.stderr
+    one = _show("legacyext", "--results", str(results_file), "--format", "json", "--python", "3.12")
+    assert one.returncode == 0 and json.loads(one.stdout)["name"] == "legacyext"
+
+
 def test_show_without_a_store_says_how_to_get_one(tmp_path):
     done = _show("anything", "--cache-dir", str(tmp_path / "empty"))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "interp-audit scan" in done.stderr
@@ -353,6 +366,9 @@ def test_show_renders_every_section_of_a_rich_result(results_file):
     text = " ".join(_show("usesdatetime", "--results", str(results_file), "--python", "3.13").stdout.split())
     assert "control for parallel in isolated" in text and "crashed too: CPython's problem" in text
     assert "double free or corruption" in text  # the control's stderr
-    assert DATETIME_PROBLEM.what in text
+    assert _words(DATETIME_PROBLEM.what) in text
     font = " ".join(_show("fontish", "--results", str(results_file), "--python", "3.13").stdout.split())
     assert "fontish.cu2qu (submodule): main-only" in font and "why it climbed:" in font
+    leaky = _words(_show("leaky", "--results", str(results_file), "--python", "3.13").stdout)
+    assert "types failed" in leaky and "ran in: isolated failed, shared-gil passed" in leaky
+    assert "leaky._c.Thing is the same object in two interpreters" in leaky

@@ -194,3 +194,46 @@ def test_fail_under_help_and_usage(target_python, tmp_path):
     assert shown.returncode == 0 and "NAME[==VERSION]" in shown.stdout and "Exit codes" in shown.stdout
     missing = run_cli()
     assert missing.returncode == 2 and "Missing argument" in missing.stderr
+
+
+def test_predictions_are_marked_and_the_site_shows_where_measurement_differs(target_python, tmp_path):
+    """Every format marks a predicted tier; the site puts a wheel's prediction beside a measured
+    result of the same Python x.y and names the difference."""
+    wheel = fixturelib.build_wheel(target_python, fixturelib.corpus_spec("ia-fixture-multi-supported"), tmp_path)
+    predicted_json = tmp_path / "predicted.json"
+    assert run_cli(wheel, "--format", "json", "-o", predicted_json).returncode == 0
+    for fmt, marker in (("markdown", r"shared-gil \(predicted\)"), ("junit", "shared-gil (predicted)"),
+                        ("html", 'class="predicted"')):
+        shown = subprocess.run([sys.executable, "-m", "interp_audit", "report", predicted_json, "--format", fmt],
+                               capture_output=True, text=True, timeout=300)
+        assert shown.returncode == 0 and marker in shown.stdout, (fmt, shown.stderr)
+    # A measured result of the same distribution on the same Python x.y (as a scan writes it).
+    document = json.loads(predicted_json.read_text())
+    run = document["interpreters"][0]
+    run["scope"] = "environment"
+    run["python"].update(version=run["python"]["version"] + ".0", executable="/usr/bin/python3",
+                         platform="linux-x86_64", sysconfig_platform="linux-x86_64")
+    run["distributions"][0].update(static_only=False, tier="legacy-only")
+    measured_json = tmp_path / "measured.json"
+    measured_json.write_text(json.dumps(document))
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "interp_audit", "site", predicted_json, measured_json, "-o", site],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    minor = ".".join(run["python"]["version"].split(".")[:2])
+    gap = f"{minor}: measured legacy-only, predicted shared-gil"
+    assert gap in (site / "index.html").read_text()
+    assert gap in (site / "packages" / "ia-fixture-multi-supported.html").read_text()
+
+
+def test_member_names_never_choose_where_files_are_written(tmp_path):
+    """A wheel whose extension member climbs out of the archive ("../") is read, not written outside."""
+    outside = tmp_path / "escaped.cpython-313-x86_64-linux-gnu.so"
+    wheel = tmp_path / "wheels" / "evil-1.0-cp313-cp313-linux_x86_64.whl"
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("../" * 12 + str(outside).lstrip("/"), b"\x7fELF not really")
+        archive.writestr("evil/platlib_ok.py", "")
+    done = run_cli(wheel, "--format", "json")
+    assert not outside.exists()
+    assert done.returncode == 2 and "Traceback" not in done.stderr

@@ -29,6 +29,13 @@ Examples:
   interp-audit scan --python .venv/bin/python --python 3.12 --format json -o results.json
   interp-audit scan --stdlib --python 3.12   the standard library's extension modules
   interp-audit scan --fail-under shared-gil  exit 1 if anything needs a legacy interpreter
+  interp-audit scan --findings               every finding with its fix under the matrix
+  interp-audit show numpy                    everything behind one row, from the store
+
+\b
+The terminal answer fits the terminal: a tier column per Python, flags and a
+short reason; the rung and smoke-check columns when they fit (or --wide); then
+one "why" line per distribution below own-gil or flagged (-q hides it).
 
 \b
 Tiers (best first): own-gil, shared-gil, legacy-only, main-only, broken.

@@ -13,6 +13,7 @@ from interp_audit.model import to_dict
 from interp_audit.reports.merge import normalize_name
 from interp_audit.reports.show import Shown, render
 from interp_audit.store.sqlite import SQLiteStore, store_path
+from interp_audit.verdict import known_problems
 from interp_audit._cli.output import InputError, color_option, console_for
 
 EPILOG = """\b
@@ -52,7 +53,7 @@ def _from_store(path: Path, name: str) -> list[Shown]:
         raise InputError(f"no result store at {path}: run `interp-audit scan` first, or give --results FILE.json")
     store = SQLiteStore(path)
     try:
-        return [Shown(python, result) for python, result in store.latest(name)]
+        return [Shown(python, result, known_problems([result])) for python, result in store.latest(name)]
     finally:
         store.close()
 

@@ -41,7 +41,7 @@ WALK_RETRIES = 3
 #: modules a package loads (CPython 3.12.1 crashes destroying legacy interpreters that
 #: used any single-phase module at once; this module alone shows it).
 SINGLE_PHASE_STAND_IN = "_testsinglephase"
-MAX_REPRODUCTION_TRIES = 6
+MAX_REPRODUCTION_STEPS = 8
 
 
 @dataclass
@@ -200,25 +200,33 @@ class Ladder:
 
     def control(self, kind: str, mode: str, imports: list[str], suspect: Optional[str] = None) -> Control:
         """Re-run scenario or smoke check ``kind`` importing only the standard-library modules
-        ``imports``, up to :data:`CONTROL_RUNS` times.  When it crashes, a smaller
-        reproduction is looked for: one module alone, trying first ``suspect`` (named
-        by the crash), then the C accelerators (``_``-prefixed) among ``imports``."""
+        ``imports``, up to :data:`CONTROL_RUNS` times.  When it crashes, the smallest
+        reproduction is looked for: one found earlier for another distribution, ``suspect``
+        (named by the crash) alone, then halves of ``imports`` (at most
+        :data:`MAX_REPRODUCTION_STEPS` of them)."""
         control = self._control_once(kind, mode, sorted(imports))
         if not control.crashed:
             return control
-        named = [suspect, control.crash.culprit if control.crash else None]
-        candidates = [(m or "").split(".")[0] for m in named] + [m for m in control.imports if m.startswith("_")]
-        tried: list[str] = []
-        for top in candidates:
-            if (top in self.stdlib_names or top == SINGLE_PHASE_STAND_IN) and top not in tried \
-                    and [top] != control.imports:
-                tried.append(top)
+        known = [c for (k, m, _), c in list(self._controls.items())
+                 if (k, m) == (kind, mode) and c.crashed and set(c.imports) < set(control.imports)]
+        if known:
+            return dataclasses.replace(min(known, key=lambda c: len(c.imports)))
+        named = [(m or "").split(".")[0] for m in (suspect, control.crash.culprit if control.crash else None)]
+        for top in named:
+            if top in control.imports and [top] != control.imports:
                 smaller = self._control_once(kind, mode, [top])
                 if smaller.crashed:
                     return smaller
-                if len(tried) == MAX_REPRODUCTION_TRIES:
-                    break
-        return control
+        current, steps = control, 0
+        while len(current.imports) > 1 and steps < MAX_REPRODUCTION_STEPS:
+            half = len(current.imports) // 2
+            halves = (current.imports[:half], current.imports[half:])
+            found = next((c for c in (self._control_once(kind, mode, h) for h in halves) if c.crashed), None)
+            steps += 1
+            if found is None:
+                break  # it takes modules from both halves
+            current = found
+        return current
 
     def _control_once(self, kind: str, mode: str, imports: list[str]) -> Control:
         key = (kind, mode, tuple(imports))

@@ -16,8 +16,8 @@ from typing import Sequence
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
-from interp_audit.static.interface import INIT_PREFIXES, BinaryFacts, BinaryReader, DataObject
-from interp_audit.static.moduledef import Image, find_module_defs, tail_call_argument
+from interp_audit.static.interface import ENTRY_PREFIXES, BinaryFacts, BinaryReader, DataObject
+from interp_audit.static.moduledef import Image, find_module_defs, read_entry_points
 from interp_audit.static.strings import find_strings
 
 
@@ -45,8 +45,6 @@ _ADDRESS_RELOCATIONS = {
     "x86_64": ({8}, {1, 6, 7}),  # R_X86_64_RELATIVE; R_X86_64_64, GLOB_DAT, JUMP_SLOT
     "aarch64": ({1027}, {257, 1025, 1026}),  # R_AARCH64_RELATIVE; ABS64, GLOB_DAT, JUMP_SLOT
 }
-#: Bytes of a PyInit_* function decoded for its tail call.
-_INIT_CODE = 32
 
 
 class _Section:
@@ -205,7 +203,7 @@ class ElfReader(BinaryReader):
         if anchors:
             rodata = [s for s in sections if s.name.startswith(".rodata") and not s.nobits]
             facts.strings = find_strings(view, rodata, anchors)
-        if any(name.startswith(INIT_PREFIXES) for name in facts.exported):
+        if any(name.startswith(ENTRY_PREFIXES) for name in facts.exported):
             _read_module_defs(elf, view, sections, dynamic, zero_filled, facts)
 
 
@@ -239,7 +237,7 @@ def _symbols(view, table: _Section, sections, fmt: str, entsize: int, elfclass: 
 
 
 def _read_module_defs(elf, view, sections, dynamic, zero_filled, facts: BinaryFacts) -> None:
-    """Fill ``facts.module_defs`` and ``facts.init_loads`` (see ``moduledef.py``)."""
+    """Fill ``facts.module_defs``, ``init_loads`` and ``export_slots`` (see ``moduledef.py``)."""
     kinds = _ADDRESS_RELOCATIONS.get(facts.machine or "")
     if kinds is None or elf.elfclass != 64 or not elf.little_endian:
         facts.module_defs_error = f"PyModuleDef is not read from {facts.machine} ({facts.bits}-bit) binaries"
@@ -258,12 +256,9 @@ def _read_module_defs(elf, view, sections, dynamic, zero_filled, facts: BinaryFa
         if target is _IMPLICIT:
             relocations[value_at] = image.word(value_at)
     facts.module_defs = find_module_defs(image)
-    for name, _info, shndx, value, _size in dynamic:
-        if shndx != _SHN_UNDEF and name.startswith(INIT_PREFIXES):
-            code = image.bytes_at(value, _INIT_CODE, clip=True)
-            loaded = tail_call_argument(facts.machine, code, value) if code else None
-            if loaded is not None:
-                facts.init_loads[name] = loaded
+    entries = {name: value for name, _info, shndx, value, _size in dynamic
+               if shndx != _SHN_UNDEF and name.startswith(ENTRY_PREFIXES)}
+    facts.init_loads, facts.export_slots = read_entry_points(image, facts.machine, entries)
 
 
 _IMPLICIT = object()  # a RELR entry: the address is stored in place

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from interp_audit.static.frameworks import FRAMEWORK_INIT, Detection, interpreter_guards
-from interp_audit.static.interface import INIT_PREFIXES, BinaryFacts
+from interp_audit.static.interface import ENTRY_PREFIXES, BinaryFacts
 
 #: Most writable globals listed in the evidence (largest first).
 MAX_GLOBALS = 50
@@ -26,19 +26,25 @@ MODULE_LOOKUP_API = ("PyState_FindModule", "PyState_AddModule", "PyState_RemoveM
 HEAP_TYPE_API = ("PyType_FromSpec", "PyType_FromSpecWithBases", "PyType_FromModuleAndSpec", "PyType_FromMetaclass")
 
 
-def init_function_name(module: str) -> str:
-    """The export CPython looks for when importing ``module`` (PEP 489 naming)."""
+def init_function_name(module: str, prefix: str = "PyInit") -> str:
+    """The export CPython looks for when importing ``module`` (PEP 489 naming; ``prefix``
+    ``"PyModExport"`` names the PEP 793 export hook)."""
     leaf = module.rpartition(".")[2]
     try:
         leaf.encode("ascii")
     except UnicodeEncodeError:
-        return "PyInitU_" + leaf.encode("punycode").decode("ascii").replace("-", "_")
-    return "PyInit_" + leaf
+        return prefix + "U_" + leaf.encode("punycode").decode("ascii").replace("-", "_")
+    return prefix + "_" + leaf
+
+
+def export_hook_name(module: str) -> str:
+    """The PEP 793 export hook (3.15+) CPython looks for first: ``PyModExport_<leaf>``."""
+    return init_function_name(module, "PyModExport")
 
 
 def init_symbols(facts: BinaryFacts) -> list[str]:
-    """Every module init function the binary exports, sorted."""
-    return sorted(s for s in facts.exported if s.startswith(INIT_PREFIXES))
+    """Every module init function and export hook the binary exports, sorted."""
+    return sorted(s for s in facts.exported if s.startswith(ENTRY_PREFIXES))
 
 
 def build_evidence(facts: BinaryFacts, module: str, detection: Optional[Detection]) -> dict[str, Any]:
@@ -51,6 +57,7 @@ def build_evidence(facts: BinaryFacts, module: str, detection: Optional[Detectio
         "machine": facts.machine,
         "file_size": facts.file_size,
         "init_symbol": expected if expected in facts.exported else None,
+        "export_hook": export_hook_name(module) if export_hook_name(module) in facts.exported else None,
         "init_symbols": init_symbols(facts)[:MAX_INIT_SYMBOLS],
         "imports_single_phase": any(name in imported for name in SINGLE_PHASE_API),
         "imports_module_def_init": any(name in imported for name in MULTI_PHASE_API),
@@ -92,7 +99,9 @@ def static_init_kind(
         return "unknown", None, facts.error
     inits = init_symbols(facts)
     if not inits:
-        return "not-an-extension", "symbols", "exports no PyInit_* function"
+        return "not-an-extension", "symbols", "exports no PyInit_* function (nor a PyModExport_* hook)"
+    if export_hook_name(module) in facts.exported:
+        return "multi-phase", "symbols", None  # PEP 793: a slot array, always multi-phase
     expected = init_function_name(module)
     if expected not in facts.exported:
         return (

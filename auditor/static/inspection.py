@@ -24,7 +24,7 @@ import os
 from typing import Any, Optional, Sequence
 
 from interp_audit.model import ExtensionInfo
-from interp_audit.static.evidence import build_evidence, init_function_name, static_init_kind
+from interp_audit.static.evidence import build_evidence, export_hook_name, init_function_name, static_init_kind
 from interp_audit.static.frameworks import ANCHORS, detect_framework
 from interp_audit.static.initkind import (
     GIL_VALUES,
@@ -35,7 +35,7 @@ from interp_audit.static.initkind import (
     slot_name,
 )
 from interp_audit.static.interface import BinaryFacts
-from interp_audit.static.moduledef import select_module_def
+from interp_audit.static.moduledef import PY_MOD_STATE_SIZE, select_module_def
 from interp_audit.static.readers import read_binary
 
 #: What CPython 3.12+ applies to a multi-phase module without the slot.
@@ -114,6 +114,10 @@ def _apply_module_def(info: ExtensionInfo, facts: BinaryFacts) -> None:
     What stays unknown gets a reason only for multi-phase modules (single-phase
     ones have no slots to declare).
     """
+    hook = export_hook_name(info.module)
+    if hook in facts.export_slots:  # PEP 793: CPython 3.15+ takes the hook's slots first
+        _apply_export_slots(info, hook, *facts.export_slots[hook])
+        return
     symbol = init_function_name(info.module)
     module_def, found_by, why_not = select_module_def(facts.module_defs, facts.init_loads, info.module, symbol)
     why_not = facts.module_defs_error or why_not
@@ -179,6 +183,18 @@ def _apply_probe(info: ExtensionInfo, result: dict[str, Any]) -> None:
     _apply_slots(info, [tuple(slot) for slot in result.get("slots") or []], "initfunc")
     if static is not None and static != _declared(info):
         info.evidence["moduledef_said"] = static
+
+
+def _apply_export_slots(info: ExtensionInfo, hook: str, slots: Optional[tuple], error: Optional[str]) -> None:
+    """The slot array a PEP 793 export hook returns: slots, and m_size from Py_mod_state_size."""
+    info.evidence["moduledef"] = {"export_hook": hook, "found_by": "export hook",
+                                  "slots": [list(slot) for slot in slots or ()], "error": error}
+    if error:
+        info.reason = f"declared slots unknown: {error}"
+        return
+    info.m_size = dict(slots).get(PY_MOD_STATE_SIZE, 0)  # no Py_mod_state_size: no module state
+    info.method["m_size"] = "moduledef"
+    _apply_slots(info, list(slots), "moduledef")
 
 
 def _declared(info: ExtensionInfo) -> dict[str, Any]:

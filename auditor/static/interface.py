@@ -18,6 +18,9 @@ from typing import Optional, Sequence
 MAGIC_SIZE = 64
 #: Prefixes of the module init functions CPython looks up (PEP 489: PyInitU_ for non-ASCII names).
 INIT_PREFIXES = ("PyInit_", "PyInitU_")
+#: Prefixes of the PEP 793 export hooks (3.15+) that return a module's slot array.
+EXPORT_PREFIXES = ("PyModExport_", "PyModExportU_")
+ENTRY_PREFIXES = INIT_PREFIXES + EXPORT_PREFIXES
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class BinaryFacts:
     #: exported ``PyInit_*`` -> address of the PyModuleDef its code passes to a
     #: tail call (``return PyModuleDef_Init(&def)``), where the code has that shape
     init_loads: dict[str, int] = field(default_factory=dict)
+    #: exported ``PyModExport_*`` -> ``(slots, None)`` for the static slot array it returns,
+    #: or ``(None, why not)``; slots as in :attr:`ModuleDef.slots`
+    export_slots: dict[str, tuple] = field(default_factory=dict)
     module_defs_error: Optional[str] = None  # why the data sections were not searched
     error: Optional[str] = None  # why the file could not be read (fully)
 

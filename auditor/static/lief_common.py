@@ -12,12 +12,10 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from interp_audit.static.interface import INIT_PREFIXES, BinaryFacts
-from interp_audit.static.moduledef import Image, Target, find_module_defs, tail_call_argument
+from interp_audit.static.interface import ENTRY_PREFIXES, BinaryFacts
+from interp_audit.static.moduledef import Image, Target, find_module_defs, read_entry_points
 from interp_audit.static.strings import find_strings
 
-#: Bytes of a PyInit_* function decoded for its tail call.
-INIT_CODE = 32
 
 
 @dataclass
@@ -95,8 +93,8 @@ def fill_facts(
     facts.writable_data_bytes = sum(facts.writable_sections.values())
     if anchors:
         facts.strings = find_strings(buffer, [p for p in pieces if p.rodata and p.offset is not None], anchors)
-    inits = {name: address for name, address in exports.items() if name.startswith(INIT_PREFIXES)}
-    if not inits:
+    entries = {name: address for name, address in exports.items() if name.startswith(ENTRY_PREFIXES)}
+    if not entries:
         return
     if facts.bits != 64 or facts.machine not in ("x86_64", "aarch64"):
         facts.module_defs_error = f"PyModuleDef is not read from {facts.machine} ({facts.bits}-bit) binaries"
@@ -109,8 +107,4 @@ def fill_facts(
             ranges.append((p.address + p.stored, p.size - p.stored, None))
     image = Image(buffer, ranges, relocations)
     facts.module_defs = find_module_defs(image)
-    for name, address in inits.items():
-        code = image.bytes_at(address, INIT_CODE, clip=True)
-        loaded = tail_call_argument(facts.machine, code, address, first_argument) if code else None
-        if loaded is not None:
-            facts.init_loads[name] = loaded
+    facts.init_loads, facts.export_slots = read_entry_points(image, facts.machine, entries, first_argument)

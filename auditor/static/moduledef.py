@@ -32,7 +32,7 @@ import bisect
 import re
 from typing import Optional, Union
 
-from interp_audit.static.interface import ModuleDef
+from interp_audit.static.interface import EXPORT_PREFIXES, INIT_PREFIXES, ModuleDef
 
 WORD = 8
 #: PyObject head sizes: the default build, the free-threaded build (3.13t+).
@@ -43,8 +43,10 @@ HEAD_COUNTS = frozenset((1, 0x3FFFFFFF, 0xFFFFFFFF, 0xC0000000))
 #: Fields between the PyObject head and m_name: m_init, m_index, m_copy.
 BASE_TAIL = 3 * WORD
 SLOT_ENTRY = 16  # int slot, 4 bytes of padding, void *value
-#: Slots whose value is a number, not a pointer (Py_mod_multiple_interpreters, Py_mod_gil).
-VALUE_SLOTS = (3, 4)
+#: Slots whose value is a number, not a pointer (Py_mod_multiple_interpreters, Py_mod_gil,
+#: Py_mod_state_size of PEP 793).
+VALUE_SLOTS = (3, 4, 8)
+PY_MOD_STATE_SIZE = 8
 #: Highest slot number of any released CPython header (3.15 adds PEP 793's 5-13).
 LAST_KNOWN_SLOT = 13
 MAX_SLOTS = 64
@@ -272,14 +274,65 @@ def tail_call_argument(machine: Optional[str], code: bytes, address: int, first_
         adrp, add, branch = words[pos : pos + 3]
         if branch & 0xFFE0001F == _MOV_W1 and len(words) > pos + 3:
             branch = words[pos + 3]
-        if adrp & 0x9F00001F != 0x90000000 or add & 0xFFC003FF != 0x91000000 or branch & 0xFC000000 != 0x14000000:
+        if branch & 0xFC000000 != 0x14000000:
             return None
-        immediate = ((adrp >> 5) & 0x7FFFF) << 2 | (adrp >> 29) & 0x3
-        if immediate & (1 << 20):
-            immediate -= 1 << 21
-        page = ((address + 4 * pos) & ~0xFFF) + (immediate << 12)
-        return page + ((add >> 10) & 0xFFF)
+        return _adrp_add(adrp, add, address + 4 * pos)
     return None
+
+
+def _adrp_add(adrp: int, add: int, pc: int) -> Optional[int]:
+    """The address ``adrp x0, P; add x0, x0, #O`` at ``pc`` puts in x0, or None for other instructions."""
+    if adrp & 0x9F00001F != 0x90000000 or add & 0xFFC003FF != 0x91000000:
+        return None
+    immediate = ((adrp >> 5) & 0x7FFFF) << 2 | (adrp >> 29) & 0x3
+    if immediate & (1 << 20):
+        immediate -= 1 << 21
+    return (pc & ~0xFFF) + (immediate << 12) + ((add >> 10) & 0xFFF)
+
+
+_RET = b"\xc3"
+_LEA_RAX_RIP = b"\x48\x8d\x05"
+_AARCH64_RET = 0xD65F03C0
+#: Bytes of an exported entry point decoded.
+ENTRY_CODE = 32
+
+
+def returned_address(machine: Optional[str], code: bytes, address: int) -> Optional[int]:
+    """The address a PEP 793 export hook returns when its code is ``return slots;``, or None.
+
+    x86-64 ``[endbr64] lea rax, [rip+X]; ret``; aarch64 ``[bti c] adrp x0, P; add x0, x0, #O; ret``.
+    """
+    if machine == "x86_64":
+        pos = len(_ENDBR64) if code.startswith(_ENDBR64) else 0
+        if code[pos : pos + 3] != _LEA_RAX_RIP or code[pos + 7 : pos + 8] != _RET:
+            return None
+        return address + pos + 7 + int.from_bytes(code[pos + 3 : pos + 7], "little", signed=True)
+    if machine == "aarch64":
+        words = [int.from_bytes(code[i : i + 4], "little") for i in range(0, len(code) - 3, 4)]
+        pos = 1 if words and words[0] in _AARCH64_PROLOGUE else 0
+        if len(words) < pos + 3 or words[pos + 2] != _AARCH64_RET:
+            return None
+        return _adrp_add(words[pos], words[pos + 1], address + 4 * pos)
+    return None
+
+
+def read_entry_points(image: Image, machine: Optional[str], exports: dict[str, int], first_argument: str = "rdi",
+                      ) -> tuple[dict[str, int], dict[str, tuple]]:
+    """``(init_loads, export_slots)`` of :class:`BinaryFacts` from the exported entry points' code."""
+    init_loads, export_slots = {}, {}
+    for name, address in exports.items():
+        code = image.bytes_at(address, ENTRY_CODE, clip=True)
+        if not code:
+            continue
+        if name.startswith(INIT_PREFIXES):
+            loaded = tail_call_argument(machine, code, address, first_argument)
+            if loaded is not None:
+                init_loads[name] = loaded
+        elif name.startswith(EXPORT_PREFIXES):
+            returned = returned_address(machine, code, address)
+            export_slots[name] = decode_slots(image, returned) if returned is not None else (
+                None, f"{name} does more than return a static slot array")
+    return init_loads, export_slots
 
 
 # --------------------------------------------------------------------------- choosing a module's def

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -43,11 +44,10 @@ class WheelResult:
     path: str
     tag: str  # python-abi-platform, e.g. cp313-cp313-win_amd64
     python: PythonInfo
-    result: DistributionResult
-    problems: list[str] = field(default_factory=list)
+    result: DistributionResult  # its ``problems`` are the binaries that could not be read
 
 
-def python_info_for(tag: str, filename: str) -> PythonInfo:
+def python_info_for(tag: str) -> PythonInfo:
     """A :class:`PythonInfo` that stands for a wheel tag (no interpreter was run)."""
     interpreter, _abi, platform = tag.split("-", 2)
     match = re.match(r"cp(\d)(\d+)", interpreter)
@@ -58,8 +58,17 @@ def python_info_for(tag: str, filename: str) -> PythonInfo:
 
 
 def module_name(member: str) -> Optional[str]:
-    """The dotted module name of an extension file inside a wheel, or None when it is not one."""
-    if VENDORED.search(member) or ".data/" in member.split("/", 1)[0] + "/":
+    """The dotted module name of an extension file inside a wheel, or None when it is not one.
+
+    Files under ``NAME.data/platlib/`` or ``purelib/`` install beside the others;
+    the rest of ``.data`` (scripts, headers, data) holds no importable module.
+    """
+    first, _, rest = member.partition("/")
+    if first.endswith(".data"):
+        where, _, member = rest.partition("/")
+        if where not in ("platlib", "purelib"):
+            return None
+    if VENDORED.search(member):
         return None
     folder, _, leaf = member.rpartition("/")
     match = EXTENSION.match(leaf)
@@ -72,10 +81,10 @@ def audit_wheel(path: str) -> WheelResult:
     """Audit the wheel at ``path``; raises :class:`WheelError` when it is unusable."""
     filename = os.path.basename(path)
     try:
-        name, version, _build, tags = parse_wheel_filename(filename)
+        name, version, _build, _tags = parse_wheel_filename(filename)
     except InvalidWheelFilename as exc:
         raise WheelError(f"not a wheel file name: {exc}") from None
-    tag = sorted(str(t) for t in tags)[0] if len(tags) == 1 else _compressed_tag(filename)
+    tag = "-".join(filename[: -len(".whl")].split("-")[-3:])  # as written, e.g. cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -84,50 +93,28 @@ def audit_wheel(path: str) -> WheelResult:
         raise WheelError(f"cannot read: {exc.strerror or exc}") from None
     result = DistributionResult(name=str(name), version=str(version), static_only=True)
     with archive, tempfile.TemporaryDirectory(prefix="interp-audit-wheel-") as scratch:
-        extensions = []
+        extensions, members = [], []
         try:
             for member in archive.infolist():
                 module = module_name(member.filename)
                 if module is None or member.is_dir():
                     continue
-                target = os.path.join(scratch, member.filename)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
+                # A numbered file name: member names never choose where anything is written.
+                target = os.path.join(scratch, f"{len(members)}-{os.path.basename(member.filename)}")
                 with archive.open(member) as source, open(target, "wb") as out:
-                    out.write(source.read())
+                    shutil.copyfileobj(source, out, 1 << 20)
                 extensions.append((module, target))
+                members.append(member.filename)
             result.import_names = sorted(_top_level(archive.namelist()))
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
             raise WheelError(f"corrupt or truncated wheel: {exc}") from None
         result.extensions = inspect_extensions(None, extensions, run_init=False)
-    for info in result.extensions:
-        info.path = os.path.relpath(info.path, scratch)
+    for info, member in zip(result.extensions, members):
+        info.path = member  # where it lies in the wheel
         if info.evidence.get("binary_error"):
             result.problems.append(f"{info.module} ({info.path}): {info.evidence['binary_error']}")
-    predict_from_static(result)
-    result.notes = [note for note in result.notes if "(--static-only)" not in note]  # said better below
-    _withhold_guesses(result)
-    result.notes.append(PREDICTED_NOTE)
-    return WheelResult(path=path, tag=tag, python=python_info_for(tag, filename), result=result,
-                       problems=list(result.problems))
-
-
-def _withhold_guesses(result: DistributionResult) -> None:
-    """No predicted tier better than legacy-only while a module's declarations are unknown.
-
-    Declarations alone never predict worse than legacy-only, so a legacy-only
-    prediction holds whatever the unknown modules declare; a better one would be a guess.
-    """
-    undecided = [info.module for info in result.extensions
-                 if info.init == "unknown" or (info.init == "multi-phase" and "slots" not in info.method)]
-    if undecided and result.tier in ("own-gil", "shared-gil"):
-        result.notes.append(f"no predicted tier (at best {result.tier}): declarations unknown for "
-                            + ", ".join(undecided))
-        result.tier = None
-
-
-def _compressed_tag(filename: str) -> str:
-    """The tag part of a wheel file name as written (``cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64``)."""
-    return "-".join(filename[: -len(".whl")].split("-")[-3:])
+    predict_from_static(result, PREDICTED_NOTE)
+    return WheelResult(path=path, tag=tag, python=python_info_for(tag), result=result)
 
 
 def _top_level(names: list[str]) -> set[str]:

@@ -79,7 +79,7 @@ def audit_wheels(paths: Sequence[str], progress: Callable[[str], None] = lambda 
         run = runs.setdefault(audited.tag, InterpreterRun(python=audited.python, scope=SCOPE))
         audited.result.findings = registry.evaluate(audited.result, None, audited.python)
         run.distributions.append(audited.result)
-        errors += [f"{os.path.basename(path)}: {problem}" for problem in audited.problems]
+        errors += [f"{os.path.basename(path)}: {problem}" for problem in audited.result.problems]
     report = ScanReport(interpreters=[runs[tag] for tag in sorted(runs)], tool_version=__version__,
                         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return report, errors

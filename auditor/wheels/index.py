@@ -120,8 +120,8 @@ def project_wheels(index: str, project: str) -> list[WheelLink]:
             entries.append((urllib.parse.unquote(link.rsplit("/", 1)[-1]), link, digest))
     wheels = []
     for filename, link, digest in entries:
-        if not filename.endswith(".whl"):
-            continue
+        if not filename.endswith(".whl") or os.path.basename(filename) != filename:
+            continue  # not a wheel, or a name that would leave the cache directory
         try:
             _name, version, _build, _tags = parse_wheel_filename(filename)
         except (InvalidWheelFilename, InvalidVersion):
