@@ -888,7 +888,7 @@ def test_reports_of_a_real_scan(corpus_env, tmp_path):
 
 # --- smoke checks: a column per check in every format, schema version 2 --------------------------
 
-from interp_audit.runtime.smoke import CHECKS  # noqa: E402
+from interp_audit.model import SMOKE_CHECKS as CHECKS  # noqa: E402
 
 HOSTILE_ERROR = '<img src=x onerror="window.__pwned=1"> @maintainer | `code` </td>'
 
