@@ -33,6 +33,7 @@ from interp_audit.model import (
     ModeResult,
     ModuleResult,
     ScenarioResult,
+    SmokeReport,
     tier_rank,
 )
 
@@ -139,28 +140,28 @@ def _what_crashes(control: Control) -> str:
 # --------------------------------------------------------------------------- smoke
 
 
-def smoke_failures(checks: dict, mode: str, controls: Iterable[Control]) -> list[str]:
+def smoke_failures(checks: SmokeReport, mode: str, controls: Iterable[Control]) -> list[str]:
     """Checks of one smoke run in ``mode`` that fail, leaving out crashes that a
     standard-library control reproduces."""
     failed = []
     for check in SMOKE_FAILING_CHECKS:
-        status = (checks.get(check) or {}).get("status")
+        status = checks.check(check).status
         if status == "failed" or (status == "crashed" and cpython_control(controls, check, mode) is None):
             failed.append(check)
     return failed
 
 
-def smoke_tier(smoke: dict, controls: list[Control]) -> tuple[Optional[str], list[str]]:
+def smoke_tier(smoke: SmokeReport, controls: list[Control]) -> tuple[Optional[str], list[str]]:
     """The tier the smoke checks allow and the checks that failed in its first rung.
 
-    ``smoke["rungs"]`` maps each failing check to {mode: status} for every rung it
+    ``smoke.rungs`` maps each failing check to {mode: status} for every rung it
     ran in; a check passes in the rungs below the last one it failed in only where
     it ran there and passed.
     """
-    first = smoke.get("mode")
-    if not first or first == "main":
+    first = smoke.mode
+    if first == "main":
         return None, []
-    rungs = smoke.get("rungs") or {}
+    rungs = smoke.rungs
     failed_first = [c for c, seen in rungs.items() if _fails(c, first, seen.get(first), controls)]
     for mode in SUB_MODES[SUB_MODES.index(first):]:
         if not any(_fails(c, mode, seen.get(mode, "not run"), controls) for c, seen in rungs.items()
@@ -209,7 +210,7 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
         if module.excluded:
             result.notes.append(f"{module.name} is excluded (ignore-modules): not imported or counted")
     _flags(result, outcomes + climbs, walk, owner_of, stdlib_names)
-    if result.smoke:
+    if result.smoke is not None:
         _apply_smoke(result)
     for control in result.controls:
         control.problem = problem_id(control) if control.crashed else None
@@ -314,7 +315,7 @@ def _apply_smoke(result: DistributionResult) -> None:
     result.flags.append("smoke-failed")
     if tier_rank(tier) <= tier_rank(result.tier):
         return
-    first = result.smoke["mode"]
+    first = result.smoke.mode
     passing = f"pass in {MODE_OF_TIER[tier]} interpreters" if tier != "main-only" else "fail in every rung below"
     result.notes.append(f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and {passing}: "
                         f"{result.tier} -> {tier}")
