@@ -94,7 +94,7 @@ class Matrix:
         return counts
 
 
-def _version_key(version: str) -> tuple:
+def version_key(version: str) -> tuple:
     parts = []
     for piece in version.replace("+", ".").split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
@@ -114,7 +114,7 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
         for result in run.distributions:
             row = rows.setdefault((normalize_name(result.name), result.version), Row(result.name, result.version))
             row.cells.setdefault(key, result)
-    ordered = sorted(columns.values(), key=lambda c: (_version_key(c.python.version), c.key))
+    ordered = sorted(columns.values(), key=lambda c: (version_key(c.python.version), c.key))
     versions = [c.python.version for c in ordered]
     for column in ordered:
         if versions.count(column.python.version) > 1 or column.python.implementation.lower() not in ("cpython", ""):
@@ -123,7 +123,7 @@ def build(report: ScanReport, conflicts: Sequence[Conflict] = ()) -> Matrix:
         row = rows.get((normalize_name(conflict.distribution), conflict.version))
         if row is not None:
             row.conflicted.add(conflict.column)
-    ordered_rows = sorted(rows.values(), key=lambda r: (normalize_name(r.name), _version_key(r.version)))
+    ordered_rows = sorted(rows.values(), key=lambda r: (normalize_name(r.name), version_key(r.version)))
     checks = checks_of(result for row in ordered_rows for result in row.results)
     return Matrix(columns=ordered, rows=ordered_rows, conflicts=list(conflicts), checks=checks,
                   known_problems=known_problem_lines(report))

@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import quote, urlencode
 
 from interp_audit.model import SCHEMA_VERSION, TIERS, DistributionResult, to_dict
 from interp_audit.reports.badge import Badge, badge_for, render_svg, shields_endpoint
-from interp_audit.reports.matrix import Column, Matrix, Row, build
+from interp_audit.reports.matrix import Column, Matrix, Row, build, version_key
 from interp_audit.reports.merge import Merged, normalize_name
 from interp_audit.reports.templating import render
 from interp_audit.reports.timeline import SiteHistory
@@ -38,7 +39,7 @@ class Package:
     def newest(self, matrix: Matrix) -> tuple[Optional[Column], Optional[DistributionResult]]:
         """The result the badge shows: newest version, newest interpreter that has a result."""
         row = self.rows[0]
-        for column in reversed(matrix.columns):
+        for column in sorted(matrix.columns, key=lambda c: version_key(c.python.version), reverse=True):
             if column.key in row.cells:
                 return column, row.cells[column.key]
         return None, None
@@ -101,8 +102,21 @@ def _snippet(badge: Badge, slug: str, base_url: Optional[str]) -> dict[str, Any]
     }
 
 
+def report_link(template: Optional[str], result: DistributionResult, python: str, tool_version: str) -> Optional[str]:
+    """The "wrong verdict?" link of one result: ``template`` with ``{package}``, ``{version}``,
+    ``{python}``, ``{tier}`` and ``{tool_version}`` filled in (URL-quoted), or those as query
+    parameters when it has no placeholder."""
+    if not template:
+        return None
+    values = {"package": result.name, "version": result.version, "python": python,
+              "tier": result.tier or "", "tool_version": tool_version}
+    if "{" in template:
+        return template.format(**{k: quote(v, safe="") for k, v in values.items()})
+    return template + ("&" if "?" in template else "?") + urlencode(values)
+
+
 def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None,
-               history: Optional[SiteHistory] = None) -> list[Path]:
+               history: Optional[SiteHistory] = None, report_url: Optional[str] = None) -> list[Path]:
     """Write the whole site for ``merged`` into ``out_dir``; return the files written.
 
     With ``history``: a timeline per package page, "recently gained support" and
@@ -110,6 +124,7 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None,
     """
     report = merged.report
     matrix = build(report, merged.conflicts)
+    matrix.columns.reverse()  # newest Python first, as readiness trackers' readers ask
     packages = packages_of(matrix)
     page_of = {id(row): package for package in packages for row in package.rows}
     common = {"tool_version": report.tool_version, "generated_at": report.generated_at}
@@ -123,6 +138,7 @@ def build_site(merged: Merged, out_dir: Path, base_url: Optional[str] = None,
         written.append(_write(out_dir / "badges" / f"{package.slug}.json", shields_endpoint(badge)))
         html = render(
             "package.html.j2", package=package, matrix=matrix, badge=badge,
+            report_link=lambda result, column: report_link(report_url, result, column.label, report.tool_version),
             snippet=_snippet(badge, package.slug, base_url), home="../index.html",
             timeline=history.timeline(package.name) if history else None, **common,
         )

@@ -675,7 +675,7 @@ def test_site_has_index_pages_badges_and_api(tmp_path):
     build_site(merged, tmp_path)
     api = json.loads((tmp_path / "api" / "packages.json").read_text(encoding="utf-8"))
     assert api["schema_version"] == model.SCHEMA_VERSION
-    assert [p["label"] for p in api["pythons"]] == ["3.12.1", "3.13.0"]
+    assert [p["label"] for p in api["pythons"]] == ["3.13.0", "3.12.1"]  # newest first
     slugs = {p["name"]: p["slug"] for p in api["packages"]}
     assert slugs["Dependent_Pkg"] == "dependent-pkg"
     for package in api["packages"]:
@@ -684,7 +684,7 @@ def test_site_has_index_pages_badges_and_api(tmp_path):
         assert package["slug"].replace("-", "").isalnum()
     legacy = json.loads((tmp_path / "api" / "packages" / "legacyext.json").read_text(encoding="utf-8"))
     assert legacy["schema_version"] == model.SCHEMA_VERSION
-    assert [r["python"]["version"] for r in legacy["results"]] == ["3.12.1", "3.13.0"]
+    assert [r["python"]["version"] for r in legacy["results"]] == ["3.13.0", "3.12.1"]
     assert legacy["results"][0]["result"]["tier"] == "legacy-only"
     ElementTree.parse(tmp_path / "badges" / "legacyext.svg")
     assert json.loads((tmp_path / "badges" / "crashy.json").read_text())["message"] == "crashes"
@@ -1131,13 +1131,14 @@ def test_site_index_has_a_compact_smoke_column_and_package_page_every_check(tmp_
     _sortable_columns_line_up(index)
     assert index.rows[1] == ["isolated", "shared", "legacy", "main", "tier", "smoke"] * 2
     leaky = _named(index.rows, "leaky")
-    assert (leaky[7], leaky[13]) == ("✹parallel", "✗types")
+    assert (leaky[7], leaky[13]) == ("✗types", "✹parallel")  # newest Python (3.13.0) first
     assert (_named(index.rows, "purepkg")[7], _named(index.rows, "crashy")[7]) == ("✓", "–")
     page = _parse_html((tmp_path / "packages" / "leaky.html").read_text(encoding="utf-8"))
     trs = [attrs for tag, attrs in page.tags if tag == "tr"]
     checks = [(attrs["data-check"], row) for attrs, row in zip(trs, page.rows, strict=True) if "data-check" in attrs]
     assert [name for name, _ in checks] == list(CHECKS) * 2  # one table per Python
-    by_check = {(i // len(CHECKS), name): row for i, (name, row) in enumerate(checks)}
+    # newest Python first: table 0 is 3.13.0, table 1 is 3.12.1; index them as 0 = 3.12.1, 1 = 3.13.0
+    by_check = {(1 - i // len(CHECKS), name): row for i, (name, row) in enumerate(checks)}
     assert by_check[0, "parallel"][1] == "✹ crashed" and "crashed with SIGSEGV in leaky._c" in by_check[0, "parallel"][2]
     assert "r1p2: module leaky._c" in by_check[0, "parallel"][2]
     assert by_check[1, "static_types"][1:3] == ["✗ failed", "leaky._c.Thing is the same object in two interpreters (module leaky._c)"]
@@ -1150,7 +1151,7 @@ def test_site_index_has_a_compact_smoke_column_and_package_page_every_check(tmp_
     assert "Smoke checks (Python 3.13.0, isolated (own GIL) interpreters)" in page.text
     assert HOSTILE_ERROR in page.text and not [t for t, a in page.tags if t == "img" and a.get("src") == "x"]
     api = json.loads((tmp_path / "api" / "packages" / "leaky.json").read_text(encoding="utf-8"))
-    assert api["results"][1]["result"]["smoke"]["failed_checks"] == ["static_types"]
+    assert api["results"][0]["result"]["smoke"]["failed_checks"] == ["static_types"]  # 3.13.0, newest first
 
 
 def test_schema_1_files_still_load_and_come_back_as_the_current_version(tmp_path):
@@ -1267,3 +1268,26 @@ def test_every_format_shows_degraded_beside_the_tier_and_the_known_problems():
             assert "Known problems of this Python" in rendered and problem in rendered, fmt
     badge = badge_for(degraded)  # the tier's colour, the note beside it
     assert (badge.message, badge.color) == ("per-interpreter GIL, degraded", COLORS[TIER_MESSAGES["own-gil"]])
+
+
+def test_site_reads_newest_python_first_without_alarm_red_and_links_wrong_verdicts(tmp_path):
+    import re
+    from urllib.parse import parse_qs, urlparse
+
+    build_site(merge([sample_report(("3.12.1", "3.13.0"))]), tmp_path, report_url="https://example.org/new")
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert index.index("3.13.0") < index.index("3.12.1")  # newest Python first in every table
+    css = (tmp_path / "assets" / "report.css").read_text(encoding="utf-8") if (tmp_path / "assets").exists() \
+        else index
+    assert "#cf222e" not in css.lower() and "--main-only: #cc79a7" in css.lower()
+    page = (tmp_path / "packages" / "legacyext.html").read_text(encoding="utf-8")
+    links = re.findall(r'class="report-verdict" href="([^"]+)"', page)
+    assert len(links) == 2
+    query = parse_qs(urlparse(links[0].replace("&amp;", "&")).query)
+    assert (query["package"], query["version"], query["python"], query["tier"]) == (
+        ["legacyext"], ["5.0"], ["3.13.0"], ["legacy-only"])
+    assert query["tool_version"] == ["0.1.0"]
+    build_site(merge([sample_report(("3.13.0",))]), tmp_path / "t",
+               report_url="https://example.org/issues/new?title={package}%20{version}%20on%20{python}")
+    page = (tmp_path / "t" / "packages" / "legacyext.html").read_text(encoding="utf-8")
+    assert "https://example.org/issues/new?title=legacyext%205.0%20on%203.13.0" in page

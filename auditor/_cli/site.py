@@ -36,10 +36,14 @@ package, and api/packages.json. It needs no network: no CDN, no fonts.
 @click.option("--history", "history_stores", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Result store(s) whose runs give the timelines and the recently gained / regressed lists "
                    "(default: survey.sqlite3 beside the result files, if any).")
+@click.option("--report-url", metavar="URL",
+              help="Where a reader reports a wrong verdict: each package page links to it, pre-filled with the "
+                   "package, version, Python, tier and tool version (as {package}, {version}, {python}, {tier}, "
+                   "{tool_version} placeholders in URL, or as query parameters when it has none).")
 @click.option("--changes-since", metavar="DATE", callback=lambda ctx, param, value: value and since_option(value),
               help="Start of \"recently\" for those lists (default: 30 days before the newest run).")
 def command(results: tuple[Path, ...], out_dir: Path, base_url: Optional[str], history_stores: tuple[Path, ...],
-            changes_since) -> None:
+            report_url: Optional[str], changes_since) -> None:
     """Build a static website from RESULTS (files of `interp-audit scan --format json`, or directories of them)."""
     merged = load_merged(results)
     stores = history_stores or stores_beside(results)  # history: auditor/_cli/history.py
@@ -48,7 +52,7 @@ def command(results: tuple[Path, ...], out_dir: Path, base_url: Optional[str], h
         runs = load_history(stores)
         history = SiteHistory(runs, changes_since or default_since(runs))
     try:
-        written = build_site(merged, out_dir, base_url, history)
+        written = build_site(merged, out_dir, base_url, history, report_url)
     except OSError as exc:
         raise InputError(f"cannot write the site into {out_dir}: {exc.strerror or exc}") from None
     click.echo(f"wrote {len(written)} files; open {out_dir / 'index.html'}")
