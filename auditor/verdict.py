@@ -26,6 +26,7 @@ from interp_audit.model import (
     SMOKE_FAILING_CHECKS,
     TIER_OF_MODE,
     BlockedBy,
+    Blocker,
     Control,
     DistributionResult,
     ExtensionInfo,
@@ -367,3 +368,52 @@ def predict_from_static(result: DistributionResult,
         result.tier = None
     result.notes.append(note)
     return result
+
+# --------------------------------------------------------------------------- an application
+
+
+SUB_TIERS = tuple(TIER_OF_MODE[mode] for mode in SUB_MODES)
+
+
+def app_blockers(app: DistributionResult, graph: list[DistributionResult]) -> list[Blocker]:
+    """What keeps an application (judged like a distribution whose one name is its target)
+    below own-gil: every distribution of its import graph with a worse tier, and its own code
+    when none of them explains its tier.  Worst first: ranked by how far each lowers the tier."""
+    found = [_blocker(dist, dist.name) for dist in graph if dist.tier in SUB_TIERS[1:] + ("main-only",)]
+    explained = worst(b.tier for b in found)
+    if app.tier in SUB_TIERS[1:] + ("main-only",) and (explained is None or tier_rank(app.tier) > tier_rank(explained)):
+        found.append(_blocker(app, None))
+    return sorted(found, key=lambda b: (-tier_rank(b.tier), b.module))
+
+
+def _blocker(result: DistributionResult, distribution: Optional[str]) -> Blocker:
+    module, framework, reason = result.culprit or result.import_names[0], None, None
+    if result.one_per_process:
+        entry = result.one_per_process[0]
+        module, framework = entry["module"], entry["framework"]
+        reason = "one interpreter per process"
+    elif "crashed" in result.flags:
+        reason = f"crashes the process while importing {module}"
+    elif result.blocked_by:
+        blocked = result.blocked_by[0]
+        module = blocked.module
+        reason = f"refuses sub-interpreters ({'standard library' if blocked.stdlib else blocked.distribution})"
+    if reason is None:
+        failing = next((m for m in SUB_MODES if result.modes.get(m) and result.modes[m].ok is False), None)
+        error = result.modes[failing].error if failing else None
+        reason = f"fails in {failing} interpreters: {error}" if failing else "no sub-interpreter kind passes"
+    framework = framework or _framework_of(module, result.extensions)
+    return Blocker(module=module, distribution=distribution, framework=framework, tier=result.tier,
+                   blocks=list(SUB_TIERS[:SUB_TIERS.index(result.tier)] if result.tier in SUB_TIERS else SUB_TIERS),
+                   reason=reason)
+
+
+def apply_run(app: DistributionResult, run: dict) -> None:
+    """Lower the application's tier to the strictest rung where ``--run`` passed too
+    (``run["rungs"]``: mode -> status, from the first rung down), as the smoke checks do."""
+    if not run.get("rungs"):
+        return
+    tier, failed = smoke_tier({"mode": run["mode"], "rungs": {"run": run["rungs"]}}, app.controls)
+    if failed and tier and tier_rank(tier) > tier_rank(app.tier):
+        app.notes.append(f"--run fails in {run['mode']} interpreters: {app.tier} -> {tier}")
+        app.tier = tier
