@@ -116,7 +116,7 @@ def audit_app(target: Target, app: AppTarget, options: AppOptions, store: Result
         report.run = _serve(ladder, app, report.kind, result, options, env)
         apply_run(result, report.run)
     report.app, report.tier = result, result.tier
-    report.blockers = app_blockers(result, report.distributions)
+    report.blockers = app_blockers(result, report.distributions, report.run)
     report.degraded = [{"module": module, "distribution": source.owner_of(module), "rungs": result.degraded_in[module]}
                        for module in result.degraded_modules]
     report.known_problems = known_problems([result] + report.distributions)

@@ -375,15 +375,29 @@ def predict_from_static(result: DistributionResult,
 SUB_TIERS = tuple(TIER_OF_MODE[mode] for mode in SUB_MODES)
 
 
-def app_blockers(app: DistributionResult, graph: list[DistributionResult]) -> list[Blocker]:
+def app_blockers(app: DistributionResult, graph: list[DistributionResult], run: Optional[dict] = None) -> list[Blocker]:
     """What keeps an application (judged like a distribution whose one name is its target)
     below own-gil: every distribution of its import graph with a worse tier, and its own code
-    when none of them explains its tier.  Worst first: ranked by how far each lowers the tier."""
+    (or its behaviour under ``--run``) when none of them explains its tier.  Worst first:
+    ranked by how far each lowers the tier."""
     found = [_blocker(dist, dist.name) for dist in graph if dist.tier in SUB_TIERS[1:] + ("main-only",)]
     explained = worst(b.tier for b in found)
     if app.tier in SUB_TIERS[1:] + ("main-only",) and (explained is None or tier_rank(app.tier) > tier_rank(explained)):
-        found.append(_blocker(app, None))
+        own = _blocker(app, None)
+        if run and run.get("status") in ("failed", "crashed") and TIER_OF_MODE[run["mode"]] != app.tier:
+            own.module = (run.get("crash") or {}).get("culprit") or own.module
+            own.reason = f"--run {run['status']} in {', '.join(m for m, s in run['rungs'].items() if s != 'passed')} " \
+                         f"interpreters: {_run_problem(run)}"
+        found.append(own)
     return sorted(found, key=lambda b: (-tier_rank(b.tier), b.module))
+
+
+def _run_problem(run: dict) -> str:
+    if run.get("crash"):
+        return "the worker process hung" if run["crash"].get("timeout") else "the worker process crashed"
+    if run.get("differences"):
+        return f"{len(run['differences'])} answers differ from the main interpreter's"
+    return f"{len(run.get('errors', []))} errors seen only in sub-interpreters"
 
 
 def _blocker(result: DistributionResult, distribution: Optional[str]) -> Blocker:
