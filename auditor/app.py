@@ -60,9 +60,10 @@ class AppOptions:
     interpreters: int = 4
 
 
-def parse_target(text: str, cwd: Optional[Path] = None) -> AppTarget:
-    """A script path (``app.py``, ``src/run.py``), ``module`` or ``module:attribute``."""
-    cwd = cwd or Path.cwd()
+def parse_target(text: str, search: Optional[Path] = None) -> AppTarget:
+    """A script path (``app.py``, ``src/run.py``: its directory is searched), ``module`` or
+    ``module:attribute`` (searched in ``search``, by default the current directory)."""
+    cwd = Path.cwd()
     if text.endswith(".py") or os.sep in text:
         path = cwd / text
         if not path.is_file():
@@ -74,7 +75,7 @@ def parse_target(text: str, cwd: Optional[Path] = None) -> AppTarget:
     if not _DOTTED.fullmatch(module) or (colon and not _DOTTED.fullmatch(attribute)):
         raise AppError(f"{text!r} is not a module (myproject.main), a module:attribute (myproject.asgi:app) "
                        f"or a script path (app.py)")
-    return AppTarget(text, module, attribute or None, str(cwd.resolve()))
+    return AppTarget(text, module, attribute or None, str((search or cwd).resolve()))
 
 
 def probe_environment(directory: str) -> dict[str, str]:

@@ -213,3 +213,6 @@ def test_every_format_and_a_script_target(app_venv, tmp_path):
         done = app_cli(project, "scripts/serve.py", "--python", str(app_venv), "--format", fmt)
         assert done.returncode == 0, done.stderr
         assert expected in done.stdout, (fmt, done.stdout[:2000])
+    searched = app_cli(project, "serve:app", "--path", "scripts", "--python", str(app_venv), "--format", "json")
+    assert json.loads(searched.stdout)["application"]["tier"] == "own-gil"
+    assert app_cli(project, "serve:app", "--python", str(app_venv)).returncode == 2  # not on the path without it

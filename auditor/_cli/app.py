@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -11,7 +10,8 @@ import click
 
 from interp_audit.model import TIERS, tier_rank
 from interp_audit.reports import formats
-from interp_audit._cli.output import InputError, color_option, console_for, write_text
+from interp_audit._cli.output import (InputError, color_option, console_for, format_options, worker_options,
+                                      write_text)
 from interp_audit._cli.scan import _store, _targets
 
 EPILOG = """\b
@@ -44,23 +44,16 @@ Exit codes: 0 done and not below --fail-under; 1 the app's tier is below --fail-
               help="The app's interpreter (e.g. its venv's bin/python) or a version like 3.13. "
                    "Default: the running interpreter if CPython >= 3.12, else the newest one found.")
 @click.option("--path", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Directory searched first for TARGET's modules (default: the current directory; "
-                   "a script's own directory).")
+              help="Directory searched first for a module TARGET (default: the current directory; "
+                   "a script's own directory is always searched).")
 @click.option("--run", "run", is_flag=True, help="Also serve the app in several interpreters at once (opt-in).")
 @click.option("--request", "requests", multiple=True, metavar="'METHOD PATH'",
               help="A request --run sends (repeatable; default: GET /). Ignored for plain callables.")
 @click.option("-n", "--interpreters", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Interpreters --run starts at once.")
-@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
-              help="Output format (html, csv and junit show the app as the first row of a scan report).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
-@click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
-              help="Exit 1 if the app's tier is worse than TIER (" + ", ".join(TIERS) + ").")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 2, show_default="cores",
-              help="Distributions of the import graph climbed at the same time.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Seconds before a probe process counts as hung.")
+@format_options("Exit 1 if the app's tier is worse than TIER (" + ", ".join(TIERS) + "); "
+                "html, csv and junit show the app as the first row of a scan report.")
+@worker_options("Distributions of the import graph climbed at the same time.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the stored inventory lives (default: the user cache directory).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write stored data.")
@@ -80,11 +73,9 @@ def command(target, python, directory, run, requests, interpreters, fmt, output,
 
     err = console_for("never", stderr=True)
     try:
-        app = parse_target(target)
+        app = parse_target(target, directory)
     except AppError as exc:
         raise InputError(str(exc)) from None
-    if directory is not None:
-        app.directory = str(directory.resolve())
     [resolved] = _targets((python,) if python else (), err)
     options = AppOptions(timeout=timeout, jobs=jobs, run=run, requests=list(requests) or ["GET /"],
                          interpreters=interpreters)
