@@ -96,6 +96,9 @@ def audit_app(target: Target, app: AppTarget, options: AppOptions, store: Result
     if app.attribute and not (main.attribute or {}).get("ok"):
         error = (main.attribute or {}).get("error") or "not found"
         raise AppError(f"{app.text}: the attribute {app.attribute} cannot be read: {error}")
+    if options.run and (main.attribute or {}).get("kind") in (None, "object"):
+        raise AppError(f"{app.text}: --run needs a callable to serve, an ASGI or WSGI app or a function "
+                       f"(give module:attribute)")
     report = AppReport(target=app.text, module=app.module, attribute=app.attribute,
                        kind=(main.attribute or {}).get("kind"), python=source.python(),
                        graph_modules=len(main.modules), tool_version=__version__,

@@ -103,15 +103,17 @@ async def app(scope, receive, send):
 
 @pytest.fixture(scope="session")
 def app_venv(target_python, tmp_path_factory) -> Path:
-    """A venv of the target Python with the frameworks from PyPI and the ia_cglobal fixture wheel."""
+    """A venv of the target Python with the frameworks from PyPI and two fixture wheels (ia_cglobal,
+    ia_degraded: a single-phase accelerator with a pure-Python fallback)."""
     root = tmp_path_factory.mktemp("app-venv")
     venv = fixturelib.make_venv(target_python, root / "venv")
     uv = Path(sys.executable).parent / "uv"
     command = [str(uv), "pip", "install", "-q", "--python", str(venv)] if uv.exists() else \
         [sys.executable, "-m", "pip", "--python", str(venv), "install", "-q"]
     subprocess.run(command + REQUIREMENTS, check=True, capture_output=True)
-    wheel = fixturelib.build_wheel(target_python, fixturelib.corpus_spec("ia-fixture-cglobal"), root / "wheels")
-    fixturelib.install_wheels(venv, [wheel])
+    wheels = [fixturelib.build_wheel(target_python, fixturelib.corpus_spec(name), root / "wheels")
+              for name in ("ia-fixture-cglobal", "ia-fixture-degraded")]
+    fixturelib.install_wheels(venv, wheels)
     return venv
 
 
@@ -204,6 +206,8 @@ def test_the_app_failing_in_main_is_a_clear_error(app_venv, tmp_path):
         done = app_cli(project, target, "--python", str(app_venv))
         assert done.returncode == 2, (target, done.stdout, done.stderr)
         assert said in done.stderr and "Traceback" not in done.stderr
+    nothing_to_serve = app_cli(project, "fine", "--python", str(app_venv), "--run")
+    assert nothing_to_serve.returncode == 2 and "--run needs a callable" in nothing_to_serve.stderr
 
 
 def test_every_format_and_a_script_target(app_venv, tmp_path):
@@ -216,3 +220,38 @@ def test_every_format_and_a_script_target(app_venv, tmp_path):
     searched = app_cli(project, "serve:app", "--path", "scripts", "--python", str(app_venv), "--format", "json")
     assert json.loads(searched.stdout)["application"]["tier"] == "own-gil"
     assert app_cli(project, "serve:app", "--python", str(app_venv)).returncode == 2  # not on the path without it
+
+
+def test_a_fallback_in_the_graph_is_degraded_not_blocking(app_venv, tmp_path):
+    project = _project(tmp_path, {"fast.py": "import ia_degraded\n\ndef app():\n    return ia_degraded.fast(3)\n"})
+    found = _json(project, "fast:app", "--python", str(app_venv), "--run")
+    assert (found["tier"], found["kind"], found["blockers"]) == ("own-gil", "callable", [])
+    assert found["degraded"] == [{"module": "ia_degraded._speedups", "distribution": "ia-fixture-degraded",
+                                  "rungs": ["isolated"]}]
+    assert found["run"]["status"] == "passed"
+    table = app_cli(project, "fast:app", "--python", str(app_venv), "--color", "never")
+    assert "ia_degraded._speedups (ia-fixture-degraded) in isolated" in table.stdout
+
+
+ASYNCIO_ALONE = """\
+import runpy, sys
+interpreters = runpy.run_path(sys.argv[1])
+print(interpreters["run"]("isolated", "import asyncio"))
+"""
+
+
+def test_cpython_crashes_the_graph_triggers_are_listed_not_counted(app_venv, tmp_path):
+    """Where this Python dies importing asyncio alone in an isolated interpreter (3.12.1),
+    the Starlette app stays own-gil and the problem is listed once."""
+    probe = Path(__file__).resolve().parent.parent / "auditor" / "probe" / "interpreters.py"
+    crashes = [subprocess.run([str(app_venv), "-c", ASYNCIO_ALONE, str(probe)], capture_output=True).returncode < 0
+               for _ in range(3)]
+    if not any(crashes):
+        pytest.skip("this Python imports asyncio alone in an isolated interpreter without crashing")
+    project = _project(tmp_path, {"webapp.py": STARLETTE_APP})
+    found = _json(project, "webapp:app", "--python", str(app_venv))
+    assert found["tier"] == "own-gil" and "crashed" not in found["app"]["flags"]
+    [problem] = [p for p in found["known_problems"] if "_asyncio" in p["reproduction"]]
+    assert problem["distributions"] == ["webapp:app"]
+    table = app_cli(project, "webapp:app", "--python", str(app_venv), "--color", "never")
+    assert table.stdout.count("Known problems of this Python") == 1 and "(_asyncio)" in table.stdout
