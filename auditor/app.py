@@ -117,7 +117,7 @@ def audit_app(target: Target, app: AppTarget, options: AppOptions, store: Result
                 lambda name: _climb_distribution(name, graph[name], main.modules, loaded, ladder, source, options),
                 graph))
     if options.run:
-        report.run = _serve(ladder, app, report.kind, result, options, env)
+        report.run = _serve(ladder, app, report.kind, result, options, env, outcome.main_stdlib)
         apply_run(result, report.run)
     report.app, report.tier = result, result.tier
     report.blockers = app_blockers(result, report.distributions, report.run)
@@ -148,18 +148,25 @@ def _climb_distribution(name: str, item, modules: list[str], loaded: set[str], l
 
 
 def _serve(ladder: Ladder, app: AppTarget, kind: Optional[str], result: DistributionResult, options: AppOptions,
-           env: dict[str, str]) -> dict:
+           env: dict[str, str], stdlib: list[str]) -> dict:
     """``--run`` from the rung the import reached, one rung down while it fails (as the smoke checks):
-    the first rung's run, with ``rungs``: mode -> status."""
+    the first rung's run, with ``rungs``: mode -> status.  A crash gets the control of the
+    parallel smoke check: the same number of concurrent interpreters importing only ``stdlib``
+    (the standard-library modules of the app's import)."""
     if result.tier not in SUB_TIERS:
         return {"status": "skipped", "ok": None, "reason": f"the application imports in no sub-interpreter ({result.tier})"}
     mode, first, rungs = MODE_OF_TIER[result.tier], None, {}
+    requests = [f"{app.attribute}()"] if kind == "callable" else options.requests
     while mode:
-        served = run_app(ladder.python, app.module, app.attribute, kind, mode, options.requests,
+        served = run_app(ladder.python, app.module, app.attribute, kind, mode, requests,
                          parallel=options.interpreters, timeout=options.timeout, stdlib_names=ladder.stdlib_names,
                          env=env)
         first = first or served
         rungs[mode] = served["status"]
+        if served["status"] == "crashed":
+            crash = served.get("crash") or {}
+            suspect = crash.get("culprit") if crash.get("culprit_is_stdlib") else None
+            result.controls.append(ladder.control("parallel", mode, stdlib, suspect))
         if served["status"] not in ("failed", "crashed"):
             break
         mode = next_rung(mode)

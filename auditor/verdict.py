@@ -210,11 +210,16 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
     _flags(result, outcomes + climbs, walk, owner_of, stdlib_names)
     if result.smoke:
         _apply_smoke(result)
+    _mark_cpython_problems(result)
+    result.flags = [f for f in FLAGS if f in result.flags]
+    return result
+
+
+def _mark_cpython_problems(result: DistributionResult) -> None:
+    """Each control that crashed names its CPython problem; the result lists them."""
     for control in result.controls:
         control.problem = problem_id(control) if control.crashed else None
     result.cpython_problems = sorted({c.problem for c in result.controls if c.problem})
-    result.flags = [f for f in FLAGS if f in result.flags]
-    return result
 
 
 def _module(outcome: "NameOutcome", kind: str, why: Optional[str]) -> ModuleResult:
@@ -385,7 +390,6 @@ def app_blockers(app: DistributionResult, graph: list[DistributionResult], run: 
     if app.tier in SUB_TIERS[1:] + ("main-only",) and (explained is None or tier_rank(app.tier) > tier_rank(explained)):
         own = _blocker(app, None)
         if run and run.get("status") in ("failed", "crashed") and TIER_OF_MODE[run["mode"]] != app.tier:
-            own.module = (run.get("crash") or {}).get("culprit") or own.module
             own.reason = f"--run {run['status']} in {', '.join(m for m, s in run['rungs'].items() if s != 'passed')} " \
                          f"interpreters: {_run_problem(run)}"
         found.append(own)
@@ -393,8 +397,10 @@ def app_blockers(app: DistributionResult, graph: list[DistributionResult], run: 
 
 
 def _run_problem(run: dict) -> str:
-    if run.get("crash"):
-        return "the worker process hung" if run["crash"].get("timeout") else "the worker process crashed"
+    crash = run.get("crash")
+    if crash:
+        what = "the worker process hung" if crash.get("timeout") else "the worker process crashed"
+        return what + (f" in {crash['culprit']}" if crash.get("culprit") else "")
     if run.get("differences"):
         return f"{len(run['differences'])} answers differ from the main interpreter's"
     return f"{len(run.get('errors', []))} errors seen only in sub-interpreters"
@@ -424,10 +430,13 @@ def _blocker(result: DistributionResult, distribution: Optional[str]) -> Blocker
 
 def apply_run(app: DistributionResult, run: dict) -> None:
     """Lower the application's tier to the strictest rung where ``--run`` passed too
-    (``run["rungs"]``: mode -> status, from the first rung down), as the smoke checks do."""
+    (``run["rungs"]``: mode -> status, from the first rung down), as the smoke checks do.
+    ``--run`` is the application's parallel check: a crash that the parallel check's
+    standard-library control reproduces is CPython's."""
     if not run.get("rungs"):
         return
-    tier, failed = smoke_tier({"mode": run["mode"], "rungs": {"run": run["rungs"]}}, app.controls)
+    _mark_cpython_problems(app)
+    tier, failed = smoke_tier({"mode": run["mode"], "rungs": {"parallel": run["rungs"]}}, app.controls)
     if failed and tier and tier_rank(tier) > tier_rank(app.tier):
         app.notes.append(f"--run fails in {run['mode']} interpreters: {app.tier} -> {tier}")
         app.tier = tier

@@ -28,8 +28,8 @@ def blocker_line(blocker: Blocker) -> str:
 def _run_lines(run: dict) -> list[str]:
     if not run:
         return []
-    head = (f"Behaviour (--run): {run.get('interpreters')} {run.get('mode')} interpreters at once, "
-            f"requests {', '.join(run.get('requests') or [])}: {run['status']}")
+    asked = f"{'calls' if run.get('kind') == 'callable' else 'requests'} {', '.join(run.get('requests') or [])}"
+    head = f"Behaviour (--run): {run.get('interpreters')} {run.get('mode')} interpreters at once, {asked}: {run['status']}"
     if run["status"] == "skipped":
         return [f"Behaviour (--run): not run: {run['reason']}"]
     lines = [head]

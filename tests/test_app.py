@@ -103,8 +103,9 @@ async def app(scope, receive, send):
 
 @pytest.fixture(scope="session")
 def app_venv(target_python, tmp_path_factory) -> Path:
-    """A venv of the target Python with the frameworks from PyPI and two fixture wheels (ia_cglobal,
-    ia_degraded: a single-phase accelerator with a pure-Python fallback)."""
+    """A venv of the target Python with the frameworks from PyPI and fixture wheels: ia_cglobal,
+    ia_degraded (a single-phase accelerator with a pure-Python fallback), ia_race (aborts when two
+    own-GIL interpreters call it at once)."""
     root = tmp_path_factory.mktemp("app-venv")
     venv = fixturelib.make_venv(target_python, root / "venv")
     uv = Path(sys.executable).parent / "uv"
@@ -112,7 +113,7 @@ def app_venv(target_python, tmp_path_factory) -> Path:
         [sys.executable, "-m", "pip", "--python", str(venv), "install", "-q"]
     subprocess.run(command + REQUIREMENTS, check=True, capture_output=True)
     wheels = [fixturelib.build_wheel(target_python, fixturelib.corpus_spec(name), root / "wheels")
-              for name in ("ia-fixture-cglobal", "ia-fixture-degraded")]
+              for name in ("ia-fixture-cglobal", "ia-fixture-degraded", "ia-fixture-race")]
     fixturelib.install_wheels(venv, wheels)
     return venv
 
@@ -255,3 +256,18 @@ def test_cpython_crashes_the_graph_triggers_are_listed_not_counted(app_venv, tmp
     assert problem["distributions"] == ["webapp:app"]
     table = app_cli(project, "webapp:app", "--python", str(app_venv), "--color", "never")
     assert table.stdout.count("Known problems of this Python") == 1 and "(_asyncio)" in table.stdout
+
+
+def test_a_crash_of_concurrent_calls_is_reported_with_its_step_and_rerun_one_rung_down(app_venv, tmp_path):
+    project = _project(tmp_path, {"racer.py": "import ia_race\n\ndef work():\n    ia_race.work()\n    return 'done'\n"})
+    found = _json(project, "racer:work", "--python", str(app_venv), "--run")
+    run = found["run"]
+    assert (run["status"], run["kind"], run["requests"]) == ("crashed", "callable", ["work()"])
+    assert run["crash"]["signal"] == "SIGABRT" and run["crash"]["culprit"] == "serve work()"
+    # the standard library alone does not crash that way: the app is blamed; with one GIL it passes
+    control = next(c for c in found["app"]["controls"] if c["kind"] == "parallel")
+    assert not control["crashed"] and found["known_problems"] == []
+    assert run["rungs"] == {"isolated": "crashed", "shared-gil": "passed"}
+    assert found["tier"] == "shared-gil"
+    [blocker] = found["blockers"]
+    assert blocker["module"] == "racer" and blocker["blocks"] == ["own-gil"] and "serve work()" in blocker["reason"]

@@ -517,7 +517,7 @@ elif ARGS["phase"] == "requests":
         method, _, target = request.partition(" ")
         answer = {"request": request, "status": None, "body": None, "error": None}
         try:
-            with step("request " + request):
+            with step("serve " + request):
                 if ARGS["kind"] == "asgi":
                     answer["status"], body = serve_asgi(app_state["app"], method, target or "/")
                 elif ARGS["kind"] == "wsgi":

@@ -442,7 +442,7 @@ def run_app(python: str, module: str, attribute: Optional[str], kind: Optional[s
                "app": {"module": module, "attribute": attribute, "kind": kind, "requests": list(requests)}}
     run = run_worker(python, request, timeout, stdlib_names, env)
     found = run.results("app")
-    result: dict[str, Any] = {"mode": mode, "interpreters": int(parallel), "requests": list(requests),
+    result: dict[str, Any] = {"mode": mode, "kind": kind, "interpreters": int(parallel), "requests": list(requests),
                               "differences": [], "errors": [], "crash": None, "seconds": round(run.seconds, 3)}
     if found:
         event = found[0]
