@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from interp_audit.model import REFUSAL, SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo
+from interp_audit.model import REFUSAL, SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo, SmokeReport
 from interp_audit.options import ScanOptions
 from interp_audit.runtime.ladder import SINGLE_PHASE_STAND_IN, Ladder, NameOutcome, Walk
 from interp_audit.runtime.smoke import run_smoke
@@ -89,7 +89,7 @@ def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str]) -> tuple[list
 
 
 def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptions, mode: str,
-           stdlib: list[str]) -> tuple[dict, list[Control]]:
+           stdlib: list[str]) -> tuple[SmokeReport, list[Control]]:
     """Run the smoke checks in ``mode``; a check that fails there runs again one rung
     down, until it passes or the legacy rung failed too.  A crashed check gets a
     control first: a crash the standard library alone reproduces fails nothing.
@@ -98,7 +98,7 @@ def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptio
     every check that failed or crashed anywhere, and the controls that ran."""
     snippets = snippets_for(item.name, item.import_names, options.snippets)
 
-    def run(mode: str, checks=SMOKE_CHECKS) -> dict:
+    def run(mode: str, checks=SMOKE_CHECKS) -> SmokeReport:
         return run_smoke(ladder.python, item.name, names, [m for m, _ in item.extensions], mode, snippets,
                          timeout=options.timeout, stdlib_names=ladder.stdlib_names, checks=checks,
                          exclude=options.ignore_modules)
@@ -109,22 +109,22 @@ def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptio
     controls: list[Control] = []
     while True:
         for check in ran:
-            if checks[check]["status"] == "crashed":
-                crash = checks[check].get("crash") or {}
-                suspect = crash.get("culprit") if crash.get("culprit_is_stdlib") else None
+            crash = checks.check(check).crash
+            if checks.check(check).status == "crashed":
+                suspect = crash.culprit if crash and crash.culprit_is_stdlib else None
                 controls.append(ladder.control(check, mode, stdlib, suspect))
-        for check in checks.get("failed_checks", []):
+        for check in checks.failed_checks:
             rungs.setdefault(check, {})
         for check in rungs:
             if check in ran:
-                rungs[check][mode] = checks[check]["status"]
+                rungs[check][mode] = checks.check(check).status
         failing = smoke_failures(checks, mode, controls)
         below = next_rung(mode)
         if not failing or below is None:
             break
         mode, ran = below, tuple(failing)
         checks = run(mode, ran)
-    report["rungs"] = rungs
+    report.rungs = rungs
     return report, controls
 
 

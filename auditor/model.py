@@ -168,6 +168,188 @@ class KnownProblem:
     distributions: list[str] = field(default_factory=list)  # whose audit ran into it
 
 
+# --------------------------------------------------------------------------- smoke results
+#
+# The smoke checks' results (docs/smoke.md, $defs/Smoke* of the JSON schema).  A key the schema
+# marks optional is left out of the JSON while its field is None (``_optional``); the keys a check
+# writes only once it ran are left out while ``seconds`` is None (``_when_ran``).
+
+
+def _optional(guard: str = "") -> Any:
+    """A field whose JSON key is written only when field ``guard`` (default: this one) is not None."""
+    return field(default=None, metadata={"written_if": guard})
+
+
+def _when_ran(default: Any = None, factory: Optional[Callable[[], Any]] = None) -> Any:
+    """A field written only when the check ran (``seconds`` is set)."""
+    if factory is not None:
+        return field(default_factory=factory, metadata={"written_if": "seconds"})
+    return field(default=default, metadata={"written_if": "seconds"})
+
+
+@dataclass
+class SmokeCrash(Crash):
+    """A smoke worker's crash, with the steps that were in progress."""
+
+    open_steps: list[str] = field(default_factory=list)  # "where: module|step name", oldest first
+
+
+@dataclass
+class SmokeCheck:
+    """What every smoke check reports."""
+
+    status: str  # one of SMOKE_STATUSES
+    ok: Optional[bool] = None  # None: skipped, inconclusive or a probe error
+    reason: Optional[str] = _optional()  # why the check was skipped or could not decide
+    error: Optional[str] = _optional()
+    seconds: Optional[float] = _optional()  # None: the check did not run
+    crash: Optional[SmokeCrash] = _when_ran()
+
+
+@dataclass
+class SmokeWalkFailure:
+    """A module of the walk that failed to import (``attribute`` None) or whose attribute raised."""
+
+    module: str
+    error: str
+    attribute: Optional[str] = None
+    chain: list[str] = field(default_factory=list)  # the exception chain, outermost first
+
+
+@dataclass
+class SmokeGeneric(SmokeCheck):
+    error: Optional[str] = _when_ran()
+    modules_walked: list[str] = _when_ran(factory=list)
+    failed: list[SmokeWalkFailure] = _when_ran(factory=list)
+    skipped: list[dict[str, Any]] = _when_ran(factory=list)  # {module, reason}
+    refused: list[dict[str, Any]] = _when_ran(factory=list)  # {module, error}: submodules refusing sub-interpreters
+    truncated: bool = _when_ran(False)
+    attributes_touched: int = _when_ran(0)
+    not_walked: Optional[list[str]] = _optional()
+
+
+@dataclass
+class SmokeSnippet:
+    """One snippet run in a fresh interpreter."""
+
+    name: str
+    source: str
+    ok: Optional[bool] = None
+    error: Optional[str] = None
+    result: Optional[str] = None
+    fails_in_main_too: bool = False
+    crash: Optional[SmokeCrash] = None
+    seconds: Optional[float] = None
+
+
+@dataclass
+class SmokeSnippets(SmokeCheck):
+    items: Optional[list[SmokeSnippet]] = _optional()
+    invalid: Optional[list[str]] = _optional()  # snippets that fail in the main interpreter too
+
+
+@dataclass
+class SmokeParallelError:
+    round: int
+    where: str
+    error: Optional[str] = None
+    explained_by: Optional[str] = _optional()  # the check that shows it without concurrency
+
+
+@dataclass
+class SmokeDifference:
+    """A snippet whose results differ between the parallel interpreters."""
+
+    snippet: str
+    variants: list[dict[str, Any]] = field(default_factory=list)  # {results, where}
+    explained_by: Optional[str] = _optional()
+
+
+@dataclass
+class SmokeParallel(SmokeCheck):
+    interpreters: int = _when_ran(0)
+    rounds: int = _when_ran(0)
+    rounds_completed: int = _when_ran(0)
+    iterations: int = _when_ran(0)
+    errors: list[SmokeParallelError] = _when_ran(factory=list)
+    different_results: list[SmokeDifference] = _when_ran(factory=list)
+    deadlock: Optional[bool] = _optional()
+    note: Optional[str] = _optional()
+
+
+@dataclass
+class SmokeReimport(SmokeCheck):
+    rounds: int = _when_ran(0)
+    rounds_completed: int = _when_ran(0)
+    failures: list[dict[str, Any]] = _when_ran(factory=list)  # {index, error, chain}
+    state_leaks: list[dict[str, Any]] = _when_ran(factory=list)  # {snippet, results}
+    first_error: Optional[str] = _when_ran()
+    crashed_in_round: Optional[int] = _optional()
+
+
+@dataclass
+class SmokeStaticTypes(SmokeCheck):
+    shared: Optional[list[dict[str, Any]]] = _optional()  # {type, module, attribute, heap}
+    checked: Optional[list[str]] = _optional()
+    errors: dict[str, Optional[str]] = _when_ran(factory=dict)
+    types_compared: int = _when_ran(0)
+
+
+@dataclass
+class SmokeObject:
+    """A package object sent to another interpreter."""
+
+    source: str  # the snippet or public name it came from
+    type: str
+    crosses: bool
+    native: bool = False  # shareable as is
+    pickle: Optional[str] = None  # "ok" or why not
+    buffer: Optional[str] = None  # "ok" or why not
+
+
+@dataclass
+class SmokeCrossInterpreter(SmokeCheck):
+    error: Optional[str] = _when_ran()
+    mechanism: Optional[str] = _when_ran()
+    objects: list[SmokeObject] = _when_ran(factory=list)
+
+
+@dataclass
+class SmokeCost(SmokeCheck):
+    samples: list[dict[str, Any]] = _when_ran(factory=list)  # {import_seconds, interpreter_kib, import_kib}
+    rss_source: Optional[str] = _optional()
+    first_import_seconds: Optional[float] = _optional("rss_source")
+    import_seconds_median: Optional[float] = _optional("rss_source")
+    interpreter_rss_kib_median: Optional[float] = _optional("rss_source")
+    import_rss_kib_median: Optional[float] = _optional("rss_source")
+    rss_growth_kib_median: Optional[float] = _optional("rss_source")
+
+
+@dataclass
+class SmokeReport:
+    """The smoke checks of one distribution, run in ``mode`` interpreters (``DistributionResult.smoke``)."""
+
+    mode: str
+    generic: SmokeGeneric
+    snippets: SmokeSnippets
+    parallel: SmokeParallel
+    reimport: SmokeReimport
+    static_types: SmokeStaticTypes
+    cross_interpreter: SmokeCrossInterpreter
+    cost: SmokeCost
+    python: str = ""
+    distribution: str = ""
+    snippets_used: list[dict[str, str]] = field(default_factory=list)  # {name, source}
+    ok: bool = True
+    failed_checks: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rungs: dict[str, dict[str, str]] = field(default_factory=dict)  # failing check -> {rung: status}
+
+    def check(self, name: str) -> SmokeCheck:
+        """The result of check ``name`` (one of SMOKE_CHECKS)."""
+        return getattr(self, name)
+
+
 @dataclass
 class DistributionResult:
     name: str
@@ -184,7 +366,7 @@ class DistributionResult:
     one_per_process: list[dict[str, Any]] = field(default_factory=list)  # {module, framework, refusal}
     extensions: list[ExtensionInfo] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    smoke: dict[str, Any] = field(default_factory=dict)
+    smoke: Optional[SmokeReport] = field(default=None, metadata={"json_none": {}})  # written {} when none ran
     summary: Optional[str] = None
     notes: list[str] = field(default_factory=list)
     controls: list[Control] = field(default_factory=list)
@@ -257,10 +439,21 @@ class AppReport:
     generated_at: str = ""
 
 
+def _written(obj: Any, f: dataclasses.Field) -> bool:
+    """False for an optional key left out (see ``_optional``)."""
+    guard = f.metadata.get("written_if")
+    return guard is None or getattr(obj, guard or f.name) is not None
+
+
+def _field_value(obj: Any, f: dataclasses.Field) -> Any:
+    value = getattr(obj, f.name)
+    return f.metadata["json_none"] if value is None and "json_none" in f.metadata else to_dict(value)
+
+
 def to_dict(obj: Any) -> Any:
     """Convert a dataclass tree into JSON-able dicts and lists."""
     if dataclasses.is_dataclass(obj):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: _field_value(obj, f) for f in dataclasses.fields(obj) if _written(obj, f)}
     if isinstance(obj, dict):
         return {k: to_dict(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -291,9 +484,22 @@ def _converter(cls: Any) -> Callable[[Any], Any]:
         return _identity if value is _identity else _none_kept(lambda data: {k: value(v) for k, v in data.items()})
     if dataclasses.is_dataclass(cls):
         hints = typing.get_type_hints(cls)
-        fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls)]
-        return _none_kept(lambda data: cls(**{name: convert(data[name]) for name, convert in fields if name in data}))
+        fields = [(f.name, _field_converter(f, _converter(hints[f.name]))) for f in dataclasses.fields(cls)]
+
+        def convert(data: Any) -> Any:
+            if not isinstance(data, dict):
+                raise TypeError(f"{cls.__name__} must be an object, not {type(data).__name__}")
+            return cls(**{name: build(data[name]) for name, build in fields if name in data})
+        return _none_kept(convert)
     return _identity
+
+
+def _field_converter(f: dataclasses.Field, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, reading the field's ``json_none`` value (``{}`` for no smoke run) back as None."""
+    if "json_none" not in f.metadata:
+        return convert
+    empty = f.metadata["json_none"]
+    return lambda data: None if data == empty else convert(data)
 
 
 def from_dict(cls: Any, data: Any) -> Any:

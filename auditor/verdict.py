@@ -34,6 +34,7 @@ from interp_audit.model import (
     ModeResult,
     ModuleResult,
     ScenarioResult,
+    SmokeReport,
     tier_rank,
 )
 
@@ -115,11 +116,9 @@ def known_problems(results: Iterable[DistributionResult]) -> list[KnownProblem]:
         for control in result.controls:
             if not control.crashed:
                 continue
-            problem = problems.get(control.problem or problem_id(control))
-            if problem is None:
-                problem = problems[problem_id(control)] = KnownProblem(
-                    id=problem_id(control), kind=control.kind, mode=control.mode, reproduction=control.imports,
-                    what=_what_crashes(control))
+            key = problem_id(control)
+            problem = problems.setdefault(key, KnownProblem(id=key, kind=control.kind, mode=control.mode,
+                                                            reproduction=control.imports, what=_what_crashes(control)))
             if result.name not in problem.distributions:
                 problem.distributions.append(result.name)
     return sorted(problems.values(), key=lambda p: p.id)
@@ -127,8 +126,12 @@ def known_problems(results: Iterable[DistributionResult]) -> list[KnownProblem]:
 
 def _what_crashes(control: Control) -> str:
     crash = control.crash
-    how = "hangs" if crash and crash.timeout else f"crashes ({crash.signal or f'exit status {crash.returncode}'})" \
-        if crash else "crashes"
+    if crash is None:
+        how = "crashes"
+    elif crash.timeout:
+        how = "hangs"
+    else:
+        how = f"crashes ({crash.signal or f'exit status {crash.returncode}'})"
     where = {"alone": "one sub-interpreter", "beside_main": "main and then two sub-interpreters"}.get(
         control.kind, f"the {control.kind} smoke check's sub-interpreters")
     imports = ", ".join(control.imports) or "nothing"
@@ -138,28 +141,32 @@ def _what_crashes(control: Control) -> str:
 # --------------------------------------------------------------------------- smoke
 
 
-def smoke_failures(checks: dict, mode: str, controls: Iterable[Control]) -> list[str]:
+def smoke_failures(checks: SmokeReport, mode: str, controls: Iterable[Control]) -> list[str]:
     """Checks of one smoke run in ``mode`` that fail, leaving out crashes that a
     standard-library control reproduces."""
     failed = []
     for check in SMOKE_FAILING_CHECKS:
-        status = (checks.get(check) or {}).get("status")
+        status = checks.check(check).status
         if status == "failed" or (status == "crashed" and cpython_control(controls, check, mode) is None):
             failed.append(check)
     return failed
 
 
-def smoke_tier(smoke: dict, controls: list[Control]) -> tuple[Optional[str], list[str]]:
+def smoke_tier(smoke: SmokeReport, controls: list[Control]) -> tuple[Optional[str], list[str]]:
     """The tier the smoke checks allow and the checks that failed in its first rung.
 
-    ``smoke["rungs"]`` maps each failing check to {mode: status} for every rung it
+    ``smoke.rungs`` maps each failing check to {mode: status} for every rung it
     ran in; a check passes in the rungs below the last one it failed in only where
     it ran there and passed.
     """
-    first = smoke.get("mode")
-    if not first or first == "main":
+    return checks_tier(smoke.mode, smoke.rungs, controls)
+
+
+def checks_tier(first: str, rungs: dict[str, dict[str, str]], controls: list[Control]) -> tuple[Optional[str], list[str]]:
+    """The tier that behaviour checks first run in rung ``first`` allow (``rungs``: failing
+    check -> {mode: status}), and the checks that failed in ``first``."""
+    if first == "main":
         return None, []
-    rungs = smoke.get("rungs") or {}
     failed_first = [c for c, seen in rungs.items() if _fails(c, first, seen.get(first), controls)]
     for mode in SUB_MODES[SUB_MODES.index(first):]:
         if not any(_fails(c, mode, seen.get(mode, "not run"), controls) for c, seen in rungs.items()
@@ -208,7 +215,7 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
         if module.excluded:
             result.notes.append(f"{module.name} is excluded (ignore-modules): not imported or counted")
     _flags(result, outcomes + climbs, walk, owner_of, stdlib_names)
-    if result.smoke:
+    if result.smoke is not None:
         _apply_smoke(result)
     _mark_cpython_problems(result)
     result.flags = [f for f in FLAGS if f in result.flags]
@@ -316,14 +323,13 @@ def _apply_smoke(result: DistributionResult) -> None:
     if not failed or tier is None:
         return
     result.flags.append("smoke-failed")
-    first = result.smoke["mode"]
-    if tier_rank(tier) > tier_rank(result.tier):
-        where = f"in {MODE_OF_TIER.get(tier)} interpreters" if tier != "main-only" else "in no sub-interpreter kind"
-        result.notes.append(f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and pass {where}: "
-                            f"{result.tier} -> {tier}" if tier != "main-only" else
-                            f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and in every rung "
-                            f"below: {result.tier} -> main-only")
-        result.tier = tier
+    if tier_rank(tier) <= tier_rank(result.tier):
+        return
+    first = result.smoke.mode
+    passing = f"pass in {MODE_OF_TIER[tier]} interpreters" if tier != "main-only" else "fail in every rung below"
+    result.notes.append(f"smoke checks fail in {first} interpreters ({', '.join(failed)}) and {passing}: "
+                        f"{result.tier} -> {tier}")
+    result.tier = tier
 
 
 def _own_extension(module: str, extensions: list[str]) -> Optional[str]:
@@ -436,7 +442,7 @@ def apply_run(app: DistributionResult, run: dict) -> None:
     if not run.get("rungs"):
         return
     _mark_cpython_problems(app)
-    tier, failed = smoke_tier({"mode": run["mode"], "rungs": {"parallel": run["rungs"]}}, app.controls)
+    tier, failed = checks_tier(run["mode"], {"parallel": run["rungs"]}, app.controls)
     if failed and tier and tier_rank(tier) > tier_rank(app.tier):
         app.notes.append(f"--run fails in {run['mode']} interpreters: {app.tier} -> {tier}")
         app.tier = tier

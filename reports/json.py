@@ -15,8 +15,8 @@ import typing
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, ScanReport, from_dict,
-                                to_dict)
+from interp_audit.model import (MODES, SCHEMA_VERSION, DistributionResult, InterpreterRun, ScanReport, SmokeReport,
+                                from_dict, to_dict)
 from interp_audit.reports.interface import Reporter
 from interp_audit.reports.merge import Conflict
 
@@ -57,7 +57,15 @@ def _free_form(value: Any) -> str:
 def _field_writers(cls: type) -> tuple[tuple[str, str, Callable[[Any], str]], ...]:
     """(name, ``"name": `` prefix, writer) for each field of dataclass ``cls``, in declaration order."""
     hints = typing.get_type_hints(cls)
-    return tuple((f.name, _ENCODE(f.name) + ": ", _writer(hints[f.name])) for f in dataclasses.fields(cls))
+    return tuple((f.name, _ENCODE(f.name) + ": ", _none_as(f, _writer(hints[f.name]))) for f in dataclasses.fields(cls))
+
+
+def _none_as(f: dataclasses.Field, write: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``write``, writing None as the field's ``json_none`` value (``{}`` for no smoke run) like ``to_dict``."""
+    if "json_none" not in f.metadata:
+        return write
+    empty = _ENCODE(f.metadata["json_none"])
+    return lambda value: empty if value is None else write(value)
 
 
 @functools.lru_cache(maxsize=None)
@@ -76,6 +84,8 @@ def _writer(cls: Any) -> Callable[[Any], str]:
         if origin is list:
             return lambda value: "[%s]" % ", ".join(map(item, value))
         return lambda value: "{%s}" % ", ".join("%s: %s" % (_ENCODE(k), item(value[k])) for k in _ordered_keys(value))
+    if cls is SmokeReport:  # optional keys left out, sorted like the free-form dict it was up to schema 3
+        return lambda value: _ENCODE_SORTED(to_dict(value))
     if dataclasses.is_dataclass(cls):
         def write(value: Any) -> str:
             if not isinstance(value, cls):
@@ -124,6 +134,8 @@ def loads(text: str, source: str = "<string>") -> ScanReport:
         raise ResultsError(f"{source}: schema_version {version} was written by a newer interp-audit; {readable}")
     if version < OLDEST_READABLE:
         raise ResultsError(f"{source}: schema_version {version} is not one interp-audit ever wrote; {readable}")
+    if version == 1:
+        _drop_free_form_smoke(data)
     try:
         report = from_dict(ScanReport, data)
         _check_shape(report)
@@ -131,6 +143,14 @@ def loads(text: str, source: str = "<string>") -> ScanReport:
         raise ResultsError(f"{source}: does not match the result schema ({exc})") from None
     report.schema_version = SCHEMA_VERSION  # version 1 -> 2: same layout, `smoke` not yet documented
     return report
+
+
+def _drop_free_form_smoke(data: dict) -> None:
+    """Schema 1 left ``smoke`` free-form: an object that is no smoke report (no ``mode``) means none ran."""
+    for run in data["interpreters"] if isinstance(data["interpreters"], list) else ():
+        for result in run.get("distributions", ()) if isinstance(run, dict) else ():
+            if isinstance(result, dict) and isinstance(result.get("smoke"), dict) and "mode" not in result["smoke"]:
+                result["smoke"] = {}
 
 
 def _check_shape(report: ScanReport) -> None:
@@ -145,8 +165,6 @@ def _check_shape(report: ScanReport) -> None:
                 raise TypeError("distribution name and version must be strings")
             if not isinstance(result.modes, dict):
                 raise TypeError(f"{result.name}: modes must be an object")
-            if not isinstance(result.smoke, dict):
-                raise TypeError(f"{result.name}: smoke must be an object")
 
 
 def load(path: str | Path) -> ScanReport:

@@ -7,9 +7,9 @@ one entry per check (``generic``, ``snippets``, ``parallel``, ``reimport``,
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
-from interp_audit.model import REFUSAL, DistributionResult, Finding
+from interp_audit.model import REFUSAL, Crash, DistributionResult, Finding, SmokeCheck, SmokeCrash
 from interp_audit.rules import facts, references as ref
 from interp_audit.rules.interface import Rule, RuleContext
 
@@ -31,23 +31,24 @@ HEAVY_IMPORT_KIB = 32 * 1024
 HEAVY_IMPORT_SECONDS = 0.5
 
 
-def _check(dist: DistributionResult, name: str) -> dict[str, Any]:
-    """The smoke check's result; {} when it crashed the way the standard library alone does (IA307)."""
-    value = (dist.smoke or {}).get(name)
-    if not isinstance(value, dict):
-        return {}
-    if value.get("status") == "crashed" and facts.cpython_crash(dist, name, (dist.smoke or {}).get("mode", "")):
-        return {}
-    return value
+def _check(dist: DistributionResult, name: str) -> Optional[SmokeCheck]:
+    """The smoke check's result; None when no smoke check ran, or when it crashed the way the
+    standard library alone does (IA307)."""
+    if dist.smoke is None:
+        return None
+    check = dist.smoke.check(name)
+    if check.status == "crashed" and facts.cpython_crash(dist, name, dist.smoke.mode):
+        return None
+    return check
 
 
 def _where(dist: DistributionResult) -> str:
-    mode = (dist.smoke or {}).get("mode", "isolated")
+    mode = dist.smoke.mode if dist.smoke else "isolated"
     return MODE_WORDS.get(mode, "%s interpreters" % mode)
 
 
 def _isolated(dist: DistributionResult) -> bool:
-    return (dist.smoke or {}).get("mode") == "isolated"
+    return dist.smoke is not None and dist.smoke.mode == "isolated"
 
 
 def _error_line(error: Optional[str]) -> str:
@@ -68,20 +69,20 @@ def _ladder_explains(dist: DistributionResult, error: Optional[str]) -> bool:
     return False
 
 
-def _crash_text(crash: Optional[dict]) -> str:
-    """``crashed with SIGSEGV in snippet numpy-sum`` from a smoke crash dict."""
+def _crash_text(crash: Optional[Crash]) -> str:
+    """``crashed with SIGSEGV in snippet numpy-sum`` from a smoke crash."""
     if not crash:
         return "crashed"
-    if crash.get("timeout"):
+    if crash.timeout:
         how = "hung (timed out)"
-    elif crash.get("signal"):
-        how = "crashed with %s" % crash["signal"]
-    elif crash.get("returncode") is not None:
-        how = "exited with code %s" % crash["returncode"]
+    elif crash.signal:
+        how = "crashed with %s" % crash.signal
+    elif crash.returncode is not None:
+        how = "exited with code %s" % crash.returncode
     else:
         how = "crashed"
-    where = " in %s" % crash["culprit"] if crash.get("culprit") else ""
-    return how + where + (" (standard library)" if crash.get("culprit_is_stdlib") else "")
+    where = " in %s" % crash.culprit if crash.culprit else ""
+    return how + where + (" (standard library)" if crash.culprit_is_stdlib else "")
 
 
 STDLIB_CRASH_REMEDIATION = (
@@ -92,19 +93,19 @@ STDLIB_CRASH_REMEDIATION = (
 )
 
 
-def _cpython_bug(dist: DistributionResult, crash: Optional[dict]) -> bool:
+def _cpython_bug(dist: DistributionResult, crash: Optional[Crash]) -> bool:
     """A crash whose step in progress was a standard-library module."""
-    return bool(crash) and bool(crash.get("culprit_is_stdlib"))
+    return crash is not None and crash.culprit_is_stdlib
 
 
-def _crash_detail(crash: Optional[dict]) -> Optional[str]:
+def _crash_detail(crash: Optional[SmokeCrash]) -> Optional[str]:
     if not crash:
         return None
     parts = []
-    if crash.get("open_steps"):
-        parts.append("in progress: " + facts.name_list(crash["open_steps"]))
-    if crash.get("stderr_tail"):
-        parts.append(crash["stderr_tail"].strip()[-500:])
+    if crash.open_steps:
+        parts.append("in progress: " + facts.name_list(crash.open_steps))
+    if crash.stderr_tail:
+        parts.append(crash.stderr_tail.strip()[-500:])
     return "\n".join(parts) or None
 
 
@@ -132,16 +133,17 @@ class SmokeFailed(Rule):
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         severity = None if _isolated(dist) else "medium"
         generic = _check(dist, "generic")
+        if generic is None:
+            return
         degraded = list(dist.degraded_modules or ())
-        for item in generic.get("failed", []):
-            if any(facts.mentions(item.get("error"), module) for module in degraded):
+        for item in generic.failed:
+            if any(facts.mentions(item.error, module) for module in degraded):
                 continue  # IA304 reports the fallback
-            target = item["module"] + ("." + item["attribute"] if item.get("attribute") else "")
-            what = "%s %s: %s" % ("touching" if item.get("attribute") else "importing", target,
-                                  _error_line(item.get("error")))
-            yield self.finding(dist.name, item["module"], where=_where(dist), what=what, severity=severity)
+            target = item.module + ("." + item.attribute if item.attribute else "")
+            what = "%s %s: %s" % ("touching" if item.attribute else "importing", target, _error_line(item.error))
+            yield self.finding(dist.name, item.module, where=_where(dist), what=what, severity=severity)
         by_refuser: dict[str, list[str]] = {}
-        for item in generic.get("refused", []):
+        for item in generic.refused:
             if item["module"] in degraded or any(facts.mentions(item.get("error"), m) for m in degraded):
                 continue
             found = REFUSAL.search(item.get("error") or "")
@@ -152,29 +154,30 @@ class SmokeFailed(Rule):
                 refuser)
             yield self.finding(dist.name, refuser, where=_where(dist), what=what, severity="medium",
                                detail="the package itself imports; only these submodules fail")
-        if generic.get("status") == "crashed":
-            crash = generic.get("crash")
-            yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
+        if generic.status == "crashed":
+            crash = generic.crash
+            yield self.finding(dist.name, crash.culprit if crash else None, where=_where(dist),
                                what="walking the submodules " + _crash_text(crash), detail=_crash_detail(crash),
                                severity=severity, remediation=STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, crash) else None)
-        for item in _check(dist, "snippets").get("items", []):
+        snippets = _check(dist, "snippets")
+        for item in (snippets.items if snippets else None) or ():
             remediation = None
-            if item.get("crash"):
-                what = "snippet %s %s" % (item["name"], _crash_text(item["crash"]))
-                detail = _crash_detail(item["crash"])
-                remediation = STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, item["crash"]) else None
-            elif item.get("ok") is False and not item.get("fails_in_main_too"):
-                what = "snippet %s raised %s" % (item["name"], _error_line(item.get("error")))
-                detail = "snippet from %s" % item.get("source")
+            if item.crash:
+                what = "snippet %s %s" % (item.name, _crash_text(item.crash))
+                detail = _crash_detail(item.crash)
+                remediation = STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, item.crash) else None
+            elif item.ok is False and not item.fails_in_main_too:
+                what = "snippet %s raised %s" % (item.name, _error_line(item.error))
+                detail = "snippet from %s" % item.source
             else:
                 continue
             yield self.finding(dist.name, None, where=_where(dist), what=what, detail=detail, severity=severity,
                                remediation=remediation)
         for name in CRASH_AS_SMOKE_FAILURE:
             result = _check(dist, name)
-            if result.get("status") == "crashed":
-                crash = result.get("crash")
-                yield self.finding(dist.name, (crash or {}).get("culprit"), where=_where(dist),
+            if result is not None and result.status == "crashed":
+                crash = result.crash
+                yield self.finding(dist.name, crash.culprit if crash else None, where=_where(dist),
                                    what="the %s check %s" % (name.replace("_", "-"), _crash_text(crash)),
                                    detail=_crash_detail(crash), severity=severity,
                                    remediation=STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, crash) else None)
@@ -203,32 +206,29 @@ class ParallelFailure(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         parallel = _check(dist, "parallel")
-        status = parallel.get("status")
-        if status not in ("failed", "crashed"):
+        if parallel is None or parallel.status not in ("failed", "crashed"):
             return
-        count = parallel.get("interpreters", "several")
+        count = parallel.interpreters or "several"
         severity = None if _isolated(dist) else "high"
-        if status == "crashed":
-            crash = parallel.get("crash") or {}
-            how = "deadlocks (timed out)" if crash.get("timeout") else _crash_text(crash)
+        if parallel.status == "crashed":
+            crash = parallel.crash
+            how = "deadlocks (timed out)" if crash and crash.timeout else _crash_text(crash)
             stdlib = _cpython_bug(dist, crash)
-            yield self.finding(dist.name, crash.get("culprit"), how=how, count=count, where=_where(dist),
+            yield self.finding(dist.name, crash.culprit if crash else None, how=how, count=count, where=_where(dist),
                                detail=_crash_detail(crash), severity="high" if stdlib else severity,
                                remediation=STDLIB_CRASH_REMEDIATION if stdlib else None)
             return
-        errors = [e for e in parallel.get("errors", [])
-                  if "explained_by" not in e and not _ladder_explains(dist, e["error"])]
+        errors = [e for e in parallel.errors if e.explained_by is None and not _ladder_explains(dist, e.error)]
         if errors:
-            texts = sorted({_error_line(e["error"]) for e in errors})
+            texts = sorted({_error_line(e.error) for e in errors})
             yield self.finding(dist.name, None, how="raises %s" % "; ".join(texts[:3]), count=count,
                                where=_where(dist), severity="high" if _isolated(dist) else "medium",
-                               detail="in %s" % facts.name_list([e["where"] for e in errors]))
-        for difference in parallel.get("different_results", []):
-            if "explained_by" in difference:
+                               detail="in %s" % facts.name_list([e.where for e in errors]))
+        for difference in parallel.different_results:
+            if difference.explained_by is not None:
                 continue
-            variants = difference.get("variants", [])
-            detail = "; ".join("%s in %s" % (v["results"], facts.name_list(v["where"])) for v in variants)
-            yield self.finding(dist.name, None, how="gives different results for %s" % difference["snippet"],
+            detail = "; ".join("%s in %s" % (v["results"], facts.name_list(v["where"])) for v in difference.variants)
+            yield self.finding(dist.name, None, how="gives different results for %s" % difference.snippet,
                                count=count, where=_where(dist), detail=detail,
                                severity="high" if _isolated(dist) else "medium")
 
@@ -255,19 +255,21 @@ class ReimportFailure(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         reimport = _check(dist, "reimport")
-        if reimport.get("status") == "crashed":
-            crash = reimport.get("crash") or {}
-            how = "%s in cycle %s" % (_crash_text(crash), reimport.get("crashed_in_round", "?"))
-            yield self.finding(dist.name, crash.get("culprit"), how=how, detail=_crash_detail(crash),
+        if reimport is None:
+            return
+        if reimport.status == "crashed":
+            crash = reimport.crash
+            how = "%s in cycle %s" % (_crash_text(crash), reimport.crashed_in_round or "?")
+            yield self.finding(dist.name, crash.culprit if crash else None, how=how, detail=_crash_detail(crash),
                                remediation=STDLIB_CRASH_REMEDIATION if _cpython_bug(dist, crash) else None)
             return
-        failures = [f for f in reimport.get("failures", []) if not _ladder_explains(dist, f["error"])]
-        if reimport.get("status") == "failed" and failures:
+        failures = [f for f in reimport.failures if not _ladder_explains(dist, f["error"])]
+        if reimport.status == "failed" and failures:
             first = failures[0]
             how = "fails in cycle %s with %s" % (first["index"], _error_line(first["error"]))
             cycles = ", ".join(str(f["index"]) for f in failures)
             yield self.finding(dist.name, None, how=how,
-                               detail="failed cycles: %s of %s" % (cycles, reimport.get("rounds")))
+                               detail="failed cycles: %s of %s" % (cycles, reimport.rounds))
 
 
 class StateLeaksBetweenInterpreters(Rule):
@@ -290,7 +292,8 @@ class StateLeaksBetweenInterpreters(Rule):
     scope = "distribution"
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
-        for leak in _check(dist, "reimport").get("state_leaks", []):
+        reimport = _check(dist, "reimport")
+        for leak in reimport.state_leaks if reimport else ():
             yield self.finding(dist.name, None, snippet=leak["snippet"],
                                results=" then ".join(str(r) for r in leak["results"]),
                                severity=None if _isolated(dist) else "medium")
@@ -317,7 +320,8 @@ class SharedStaticTypes(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         by_module: dict[str, list[str]] = {}
-        for shared in _check(dist, "static_types").get("shared", []):
+        static_types = _check(dist, "static_types")
+        for shared in (static_types.shared if static_types else None) or ():
             by_module.setdefault(shared["module"], []).append(shared["type"])
         for module, types in sorted(by_module.items()):
             yield self.finding(dist.name, module, types=facts.name_list(types),
@@ -343,12 +347,12 @@ class ObjectsCannotCross(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         cross = _check(dist, "cross_interpreter")
-        for item in cross.get("objects", []):
-            if item.get("crosses"):
+        for item in cross.objects if cross else ():
+            if item.crosses:
                 continue
-            why = "pickle: %s; buffer: %s" % (item.get("pickle"), item.get("buffer"))
-            yield self.finding(dist.name, None, what=item["source"], kind=item["type"], why=why,
-                               detail="mechanism: %s" % cross.get("mechanism"))
+            why = "pickle: %s; buffer: %s" % (item.pickle, item.buffer)
+            yield self.finding(dist.name, None, what=item.source, kind=item.type, why=why,
+                               detail="mechanism: %s" % cross.mechanism)
 
 
 class HeavyInterpreterCost(Rule):
@@ -370,12 +374,12 @@ class HeavyInterpreterCost(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         cost = _check(dist, "cost")
-        if cost.get("status") != "passed":
+        if cost is None or cost.status != "passed":
             return
-        package_kib = cost.get("import_rss_kib_median") or 0
-        seconds = cost.get("import_seconds_median") or 0
+        package_kib = cost.import_rss_kib_median or 0
+        seconds = cost.import_seconds_median or 0
         if package_kib >= HEAVY_IMPORT_KIB or seconds >= HEAVY_IMPORT_SECONDS:
-            yield self.finding(dist.name, None, kib=int(cost.get("rss_growth_kib_median") or 0),
+            yield self.finding(dist.name, None, kib=int(cost.rss_growth_kib_median or 0),
                                seconds="%.2f" % seconds,
                                detail="package alone: %d KiB; a bare interpreter: %d KiB"
-                               % (package_kib, cost.get("interpreter_rss_kib_median") or 0))
+                               % (package_kib, cost.interpreter_rss_kib_median or 0))

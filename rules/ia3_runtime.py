@@ -171,12 +171,13 @@ class Crashed(Rule):
 class Degraded(Rule):
     code = "IA304"
     name = "degraded"
-    severity = "medium"
+    severity = "low"
     message = "{dist} imports in sub-interpreters only through a pure-Python fallback: {names} did not load"
     rationale = (
         "The import succeeded, but the package's extension modules were missing from sys.modules "
         "afterwards: the package caught the ImportError of its accelerator and fell back to "
-        "pure Python. It works, silently slower, and possibly with fewer features."
+        "pure Python. It works, silently slower, and possibly with fewer features: the tier is kept "
+        "(the degraded flag stands beside it)."
     )
     remediation = (
         "Make the accelerator modules importable in sub-interpreters (see the IA1xx/IA2xx findings "

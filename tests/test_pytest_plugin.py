@@ -117,12 +117,17 @@ def test_without_option_nothing_changes(run, pytester):
 def test_option_adds_one_variant_per_test_function(run, pytester):
     pytester.makepyfile(test_neutral=NEUTRAL_TESTS)
     result = run("--subinterpreters")
-    assert _statuses(result) == {
+    statuses = _statuses(result)
+    assert statuses == {
         "test_a": "PASSED", "test_a[subinterp-isolated]": "PASSED",
         "test_b[1]": "PASSED", "test_b[1-subinterp-isolated]": "PASSED",
         "test_b[2]": "PASSED", "test_b[2-subinterp-isolated]": "PASSED",
         "TestC::test_d": "PASSED", "TestC::test_d[subinterp-isolated]": "PASSED",
     }
+    # a module's variants run after its tests: the child never runs beside the original tests
+    assert list(statuses) == ["test_a", "test_b[1]", "test_b[2]", "TestC::test_d", "test_a[subinterp-isolated]",
+                              "test_b[1-subinterp-isolated]", "test_b[2-subinterp-isolated]",
+                              "TestC::test_d[subinterp-isolated]"]
     only = run("--subinterpreters-only")
     assert sorted(_statuses(only)) == ["TestC::test_d[subinterp-isolated]", "test_a[subinterp-isolated]",
                                        "test_b[1-subinterp-isolated]", "test_b[2-subinterp-isolated]"]
@@ -326,11 +331,35 @@ def test_selection_maxfail_and_junitxml_see_the_variants(run, pytester):
 
 
 def test_pdb_is_a_usage_error_that_says_why(run, pytester):
-    pytester.makepyfile(test_neutral=NEUTRAL_TESTS)
+    pytester.makepyfile(test_neutral=NEUTRAL_TESTS, test_marked="""
+        import pytest
+
+        @pytest.mark.subinterpreters(n=2)
+        def test_two():
+            pass
+    """)
     result = run("--subinterpreters", "--pdb")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--subinterpreters cannot be used with --pdb or --trace: the variants run in a "
                                  "sub-interpreter of a child process*"])
+    marked = run("--pdb", "test_marked.py")  # a marker alone asks: its variant is skipped, saying why
+    assert _statuses(marked) == {"test_two": "PASSED", "test_two[subinterp-isolated-n2]": "SKIPPED"}
+    marked.stdout.fnmatch_lines(["*interp-audit: --pdb and --trace cannot debug inside a sub-interpreter*"])
+
+
+def test_conftest_refused_inside_fails_the_variants_with_its_error(run, pytester, ext):
+    ext("ia_single")
+    pytester.makeconftest("import ia_single")
+    pytester.makepyfile(test_plain="""
+        def test_a():
+            pass
+    """)
+    result = run("--subinterpreters")
+    assert _statuses(result) == {"test_a": "PASSED", "test_a[subinterp-isolated]": "ERROR"}
+    section = _section(result, "ERROR at setup of test_a[subinterp-isolated]")
+    assert ("the pytest session in the isolated sub-interpreter did not run this test (sub1: exit status 4): "
+            "it stopped before collecting") in section
+    assert "ImportError: module ia_single does not support loading in subinterpreters" in section  # its output
 
 
 def test_module_refused_by_isolated_interpreters_fails_each_variant_in_one_session(run, pytester, ext):

@@ -135,7 +135,6 @@ def distributions(python: str) -> list[DistributionResult]:
                 "shared-gil": ModeResult(ok=False, inferred="isolated failed"), "legacy": _ok(), "main": _ok(),
             },
             blocked_by=[BlockedBy(module="legacyext._core", distribution="legacyext", message=refusal)],
-            smoke={"checks": 2, "passed": 2},
         ),
         DistributionResult(
             name="degraded-pkg", version="3.3", import_names=["degraded_pkg"], tier="own-gil", flags=["degraded"],
@@ -196,7 +195,6 @@ def test_json_key_order_is_stable_and_modes_follow_the_ladder():
     for run in shuffled.interpreters:
         for result in run.distributions:
             result.modes = dict(reversed(list(result.modes.items())))
-            result.smoke = dict(reversed(list(result.smoke.items())))
     assert json_report.dumps(report) == json_report.dumps(shuffled)
     first = json.loads(json_report.dumps(report))["interpreters"][0]["distributions"][0]
     assert list(first["modes"]) == list(model.MODES)
@@ -890,7 +888,7 @@ def test_reports_of_a_real_scan(corpus_env, tmp_path):
 
 # --- smoke checks: a column per check in every format, schema version 2 --------------------------
 
-from interp_audit.runtime.smoke import CHECKS  # noqa: E402
+from interp_audit.model import SMOKE_CHECKS as CHECKS  # noqa: E402
 
 HOSTILE_ERROR = '<img src=x onerror="window.__pwned=1"> @maintainer | `code` </td>'
 
@@ -899,8 +897,9 @@ def _passed(**more) -> dict:
     return {"status": "passed", "ok": True, "seconds": 0.4, "crash": None, **more}
 
 
-def smoke_result(python: str, mode: str = "isolated", **checks: dict) -> dict:
-    """A DistributionResult.smoke as run_smoke writes it: every check passed unless given in ``checks``."""
+def smoke_result(python: str, mode: str = "isolated", **checks: dict) -> model.SmokeReport:
+    """A DistributionResult.smoke as run_smoke returns it, built from its JSON: every check passed unless given
+    in ``checks``."""
     report = {
         "mode": mode, "python": f"/usr/bin/python{python[:4]}", "distribution": "x",
         "snippets_used": [{"name": "roundtrip", "source": "curated"}],
@@ -924,7 +923,8 @@ def smoke_result(python: str, mode: str = "isolated", **checks: dict) -> dict:
                                if report[c]["status"] in ("failed", "crashed")]
     report["ok"] = not report["failed_checks"]
     report["seconds"] = 4.2
-    return report
+    report["rungs"] = {c: {mode: report[c]["status"]} for c in report["failed_checks"]}
+    return model.from_dict(model.SmokeReport, report)
 
 
 def _leaky(python: str) -> DistributionResult:
@@ -941,8 +941,8 @@ def _leaky(python: str) -> DistributionResult:
                  "open_steps": ["r1p2: module leaky._c"]}
         smoke = smoke_result(python, parallel={
             "status": "crashed", "ok": False, "seconds": 1.0, "crash": crash, "interpreters": 4, "rounds": 3,
-            "rounds_completed": 0, "iterations": 5, "errors": [], "different_results": []},
-            generic=_passed(failed=[], modules_walked=["leaky"], error=None, note=HOSTILE_ERROR))
+            "rounds_completed": 0, "iterations": 5, "errors": [], "different_results": [], "note": HOSTILE_ERROR},
+            generic=_passed(failed=[], modules_walked=["leaky"], error=None))
         why = "it misbehaves when several interpreters use it at once (parallel)"
     return DistributionResult(
         name="leaky", version="2.0", import_names=["leaky"], tier="shared-gil", flags=["smoke-failed"],
@@ -991,11 +991,35 @@ def test_smoke_report_validates_and_schema_matches_the_documented_fragment():
     assert list(validator.iter_errors(bad)), "a smoke result with a mode must have every check"
 
 
+def test_smoke_results_are_typed_and_their_json_is_kept_key_for_key():
+    """A typed smoke report writes the keys run_smoke's checks had: optional keys only when set,
+    the keys of a check that ran only when it ran, {} for no smoke run."""
+    data = json.loads(json_report.dumps(smoke_report(("3.13.0",))))
+    smoke = data["interpreters"][0]["distributions"][-1]["smoke"]
+    smoke["static_types"] = {"status": "skipped", "ok": None, "reason": "not requested"}
+    smoke["snippets"] = {"status": "skipped", "ok": None, "reason": "no snippet", "items": []}
+    smoke["parallel"]["errors"] = [{"round": 1, "where": "r1p1", "error": "E: x", "explained_by": "snippets"},
+                                   {"round": 1, "where": "r1p2", "error": "E: y"}]
+    smoke["parallel"].update(status="crashed", ok=False, deadlock=True)
+    smoke["reimport"].update(crashed_in_round=2)
+    text = json.dumps(data)
+    report = json_report.loads(text)
+    leaky = report.interpreters[0].distributions[-1]
+    assert isinstance(leaky.smoke, model.SmokeReport) and leaky.smoke.static_types.seconds is None
+    assert [e.explained_by for e in leaky.smoke.parallel.errors] == ["snippets", None]
+    assert leaky.smoke.parallel.deadlock is True and leaky.smoke.reimport.crashed_in_round == 2
+    assert leaky.smoke.generic.failed == [] and leaky.smoke.snippets.items == []
+    assert report.interpreters[0].distributions[1].smoke is None  # written {}
+    assert json.loads(json_report.dumps(report)) == data
+    assert json.loads(json.dumps(model.to_dict(report))) == data
+    assert json_report.dumps(json_report.loads(json_report.dumps(report))) == json_report.dumps(report)
+
+
 def test_matrix_has_check_columns_only_when_a_row_has_smoke_data():
     from interp_audit.reports.matrix import build
 
     assert build(smoke_report()).checks == list(CHECKS)
-    assert build(sample_report()).checks == []  # {} and a free-form schema-1 smoke object are no check data
+    assert build(sample_report()).checks == []  # no smoke run (smoke None, written {}): no check data
 
 
 def test_wide_table_shows_a_column_per_check_except_cost():
@@ -1134,9 +1158,11 @@ def test_schema_1_files_still_load_and_come_back_as_the_current_version(tmp_path
     old["schema_version"] = 1
     for result in old["interpreters"][0]["distributions"]:
         result["smoke"] = {}
+    old["interpreters"][0]["distributions"][1]["smoke"] = {"checks": 2, "passed": 2}  # schema 1: free-form
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(old), encoding="utf-8")
     [report] = json_report.load_results([path])
+    assert [d.smoke for d in report.interpreters[0].distributions] == [None] * len(distributions("3.13.0"))
     assert report.schema_version == model.SCHEMA_VERSION == 3
     assert [d.name for d in report.interpreters[0].distributions] == [d.name for d in distributions("3.13.0")]
     assert json.loads(json_report.dumps(report))["schema_version"] == 3

@@ -712,3 +712,11 @@ def test_framework_rules_on_real_wheels(framework_wheels):
         assert framework_codes == {code}, (module, infos[module].framework, findings)
         [finding] = [f for f in findings if f.code == code]
         assert registry.get(code).label in finding.message
+
+
+def test_rules_and_reports_read_the_model_and_never_import_the_runtime():
+    """Rules and reports see results only through auditor/model.py (typed smoke results included)."""
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "rules").glob("*.py")) + sorted((root / "reports").glob("*.py")):
+        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", path.read_text(encoding="utf-8"), re.M)
+        assert not [name for name in imports if "runtime" in name.split(".")], path.name

@@ -143,7 +143,7 @@ def test_a_public_submodule_that_refuses_a_second_interpreter_makes_the_package_
 
 
 def test_an_ignored_module_is_excluded_and_noted(corpus_env, tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.interp-audit]\nignore-modules = ["ia_lazy.engine"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.interp-audit]\nignore-modules = ["ia_lazy.api", "ia_lazy.engine"]\n')
     out = tmp_path / "r.json"
     done = subprocess.run([sys.executable, "-m", "interp_audit", "scan", "--python", str(corpus_env.python),
                            "--no-cache", "--no-smoke", "--format", "json", "-o", str(out), "ia-fixture-lazy"],
@@ -151,11 +151,12 @@ def test_an_ignored_module_is_excluded_and_noted(corpus_env, tmp_path):
     assert done.returncode == 0, done.stderr
     lazy = json.loads(out.read_text())["interpreters"][0]["distributions"][0]
     assert (lazy["tier"], lazy["flags"]) == ("own-gil", [])
-    assert lazy["excluded_modules"] == ["ia_lazy.engine"]
+    assert lazy["excluded_modules"] == ["ia_lazy.api", "ia_lazy.engine"]
     assert any("ia_lazy.engine is excluded" in note for note in lazy["notes"])
+    assert {m["name"] for m in lazy["modules"] if m["excluded"]} == {"ia_lazy.api", "ia_lazy.engine"}
     # the command-line option does the same, and a bad name is a one-line usage error
     done = run_cli("scan", "--python", str(corpus_env.python), "--no-cache", "--no-smoke", "--format", "json",
-                   "--ignore-module", "ia_lazy.engine", "ia-fixture-lazy")
+                   "--ignore-module", "ia_lazy.engine", "--ignore-module", "ia_lazy.api", "ia-fixture-lazy")
     assert done.returncode == 0 and json.loads(done.stdout)["interpreters"][0]["distributions"][0]["tier"] == "own-gil"
     done = run_cli("scan", "--python", str(corpus_env.python), "--ignore-module", "not a module", "ia-fixture-lazy")
     assert done.returncode == 2 and "Traceback" not in done.stderr and "not a dotted module name" in done.stderr

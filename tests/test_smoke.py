@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import fixturelib
-from interp_audit.model import Control, DistributionResult, ExtensionInfo
+from interp_audit.model import Control, DistributionResult, ExtensionInfo, SmokeCost, SmokeReport, from_dict, to_dict
 from interp_audit.rules import registry
 from interp_audit.runtime import smoke
 from interp_audit.verdict import smoke_failures
@@ -115,7 +115,7 @@ def scan(python, dist, name, snippets=(), mode="isolated", extensions=None, **op
     """run_smoke plus the IA31x findings for the result."""
     extensions = [name] if extensions is None else extensions
     result = smoke.run_smoke(python, dist, [name], extensions, mode, list(snippets), **options)
-    json.dumps(result)  # JSON-able
+    json.dumps(to_dict(result))  # JSON-able
     dist_result = DistributionResult(name=dist, version="1.0", import_names=[name], smoke=result,
                                      extensions=[ExtensionInfo(module=m, path="") for m in extensions])
     findings = [f for f in registry.evaluate(dist_result) if f.code.startswith("IA31")]
@@ -126,16 +126,16 @@ def codes(findings) -> set[str]:
     return {f.code for f in findings}
 
 
-def check_cost_shape(cost: dict, samples: int = 5) -> None:
-    assert cost["status"] == "passed"
-    assert len(cost["samples"]) == samples
-    for key in ("first_import_seconds", "import_seconds_median", "interpreter_rss_kib_median",
-                "rss_growth_kib_median"):
-        assert isinstance(cost[key], (int, float)) and math.isfinite(cost[key]) and cost[key] > 0, key
-    assert math.isfinite(cost["import_rss_kib_median"])  # tiny imports may round to 0 (or below, after a trim)
-    for sample in cost["samples"]:
+def check_cost_shape(cost: SmokeCost, samples: int = 5) -> None:
+    assert cost.status == "passed"
+    assert len(cost.samples) == samples
+    for value in (cost.first_import_seconds, cost.import_seconds_median, cost.interpreter_rss_kib_median,
+                  cost.rss_growth_kib_median):
+        assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, cost
+    assert math.isfinite(cost.import_rss_kib_median)  # tiny imports may round to 0 (or below, after a trim)
+    for sample in cost.samples:
         assert sample["interpreter_kib"] > 0 and 0 < sample["import_seconds"] < 60
-    assert cost["rss_source"] == "/proc/self/statm"
+    assert cost.rss_source == "/proc/self/statm"
 
 
 # --------------------------------------------------------------------------- the fixture corpus
@@ -143,43 +143,43 @@ def check_cost_shape(cost: dict, samples: int = 5) -> None:
 
 def test_clean_passes_every_check(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-clean", "ia_clean", [SNIPPETS["ia_clean"]])
-    statuses = {check: result[check]["status"] for check in smoke.CHECKS}
+    statuses = {check: result.check(check).status for check in smoke.CHECKS}
     assert statuses == {check: "passed" for check in smoke.CHECKS}
-    assert result["ok"] is True and result["failed_checks"] == []
+    assert result.ok is True and result.failed_checks == []
     assert findings == []
-    assert smoke_failures(result, result["mode"], []) == []
-    assert result["generic"]["modules_walked"] == ["ia_clean"]
-    assert result["parallel"]["rounds_completed"] == 3 and result["parallel"]["errors"] == []
-    assert result["static_types"]["checked"] == ["ia_clean"] and result["static_types"]["types_compared"] == 1
-    [crossed] = result["cross_interpreter"]["objects"]
-    assert (crossed["type"], crossed["pickle"], crossed["crosses"]) == ("ia_clean.Box", "ok", True)
-    check_cost_shape(result["cost"])
+    assert smoke_failures(result, result.mode, []) == []
+    assert result.generic.modules_walked == ["ia_clean"]
+    assert result.parallel.rounds_completed == 3 and result.parallel.errors == []
+    assert result.static_types.checked == ["ia_clean"] and result.static_types.types_compared == 1
+    [crossed] = result.cross_interpreter.objects
+    assert (crossed.type, crossed.pickle, crossed.crosses) == ("ia_clean.Box", "ok", True)
+    check_cost_shape(result.cost)
 
 
 def test_concurrent_calls_crash_is_a_parallel_finding(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-race", "ia_race", [SNIPPETS["ia_race"]])
-    parallel = result["parallel"]
-    assert parallel["status"] == "crashed" and parallel["deadlock"] is False
-    assert parallel["crash"]["signal"] == "SIGABRT"
-    assert parallel["crash"]["culprit"] == "snippet snippet-1"
-    assert "work() entered concurrently" in parallel["crash"]["stderr_tail"]
+    parallel = result.parallel
+    assert parallel.status == "crashed" and parallel.deadlock is False
+    assert parallel.crash.signal == "SIGABRT"
+    assert parallel.crash.culprit == "snippet snippet-1"
+    assert "work() entered concurrently" in parallel.crash.stderr_tail
     # One interpreter at a time is fine, and the checks after the crash still ran.
     for check in ("generic", "snippets", "reimport", "static_types", "cost"):
-        assert result[check]["status"] == "passed", check
+        assert result.check(check).status == "passed", check
     assert codes(findings) == {"IA311"}
     [finding] = findings
     assert finding.severity == "critical" and "crashed with SIGABRT" in finding.message
-    assert result["failed_checks"] == ["parallel"]
+    assert result.failed_checks == ["parallel"]
     assert smoke_failures(result, "isolated", []) == ["parallel"]
 
 
 def test_static_type_shared_between_interpreters(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-leaktype", "ia_leaktype", [SNIPPETS["ia_leaktype"]])
-    assert result["static_types"]["shared"] == [
+    assert result.static_types.shared == [
         {"type": "ia_leaktype.Thing", "module": "ia_leaktype", "attribute": "Thing", "heap": False}]
     assert codes(findings) == {"IA313"}
     assert findings[0].module == "ia_leaktype" and "ia_leaktype.Thing" in findings[0].message
-    assert result["failed_checks"] == ["static_types"]
+    assert result.failed_checks == ["static_types"]
     assert smoke_failures(result, "isolated", []) == ["static_types"]
 
 
@@ -190,24 +190,24 @@ def test_c_global_state_shows_through_a_pyproject_snippet(smoke_python, tmp_path
     assert [s.name for s in chosen] == ["state"]
     result, findings = scan(smoke_python, "ia-fixture-cglobal", "ia_cglobal", chosen)
     # A value set in one interpreter is seen by the next fresh one.
-    assert result["reimport"]["state_leaks"] == [{"snippet": "state", "results": ["0", "42", "42"]}]
-    assert result["snippets"]["items"][0]["result"] == "0"
+    assert result.reimport.state_leaks == [{"snippet": "state", "results": ["0", "42", "42"]}]
+    assert result.snippets.items[0].result == "0"
     # Running at once shows it too, but that is the same leak, not a race.
-    [difference] = result["parallel"]["different_results"]
-    assert difference["explained_by"] == "reimport" and result["parallel"]["status"] == "passed"
+    [difference] = result.parallel.different_results
+    assert difference.explained_by == "reimport" and result.parallel.status == "passed"
     assert codes(findings) == {"IA316"}
     assert "0 then 42 then 42" in findings[0].message
-    assert result["failed_checks"] == ["reimport"]
+    assert result.failed_checks == ["reimport"]
 
 
 def test_failure_on_second_import_after_destroy(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-reimport", "ia_reimport", [SNIPPETS["ia_reimport"]])
-    reimport = result["reimport"]
-    assert [(f["index"], f["error"]) for f in reimport["failures"]] == [
+    reimport = result.reimport
+    assert [(f["index"], f["error"]) for f in reimport.failures] == [
         (2, "ImportError: ia_reimport: stale state"), (3, "ImportError: ia_reimport: stale state")]
-    assert result["generic"]["status"] == "passed" and result["snippets"]["status"] == "passed"
-    assert all(e["explained_by"] == "reimport" for e in result["parallel"]["errors"])
-    assert codes(findings) == {"IA312"}, result["parallel"]
+    assert result.generic.status == "passed" and result.snippets.status == "passed"
+    assert all(e.explained_by == "reimport" for e in result.parallel.errors)
+    assert codes(findings) == {"IA312"}, result.parallel
     assert "fails in cycle 2 with ImportError: ia_reimport: stale state" in findings[0].message
 
 
@@ -217,26 +217,26 @@ def test_failure_on_second_import_after_destroy(smoke_python):
 def test_a_crash_in_each_check_is_recorded_and_the_next_check_runs(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-segv", "ia_segv", ["import ia_segv\n"])
     for check in ("generic", "parallel", "reimport", "static_types", "cross_interpreter", "cost"):
-        crash = result[check]["crash"]
-        assert result[check]["status"] == "crashed", check
-        assert (crash["signal"], crash["timeout"]) == ("SIGSEGV", False), check
+        crash = result.check(check).crash
+        assert result.check(check).status == "crashed", check
+        assert (crash.signal, crash.timeout) == ("SIGSEGV", False), check
         # With several interpreters at work (parallel), another one may be importing something
         # else at the moment of the crash: the culprit is then approximate, open_steps is not.
-        assert crash["culprit"] == "ia_segv" or check == "parallel", check
-        assert any(step.endswith("module ia_segv") for step in crash["open_steps"]), check
-    assert result["snippets"]["items"][0]["crash"]["culprit"] == "ia_segv"
-    assert result["failed_checks"] == ["generic", "snippets", "parallel", "reimport", "static_types"]
+        assert crash.culprit == "ia_segv" or check == "parallel", check
+        assert any(step.endswith("module ia_segv") for step in crash.open_steps), check
+    assert result.snippets.items[0].crash.culprit == "ia_segv"
+    assert result.failed_checks == ["generic", "snippets", "parallel", "reimport", "static_types"]
     assert codes(findings) == {"IA310", "IA311", "IA312"}
 
 
 def test_a_hang_is_a_timeout_with_its_culprit(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-hang", "ia_hang", timeout=6,
                             checks=("generic", "parallel"))
-    generic, parallel = result["generic"], result["parallel"]
-    assert generic["status"] == "crashed" and generic["crash"]["timeout"] is True
-    assert generic["crash"]["culprit"] == "ia_hang"
-    assert parallel["deadlock"] is True and parallel["crash"]["culprit"] == "ia_hang"
-    assert result["reimport"] == {"status": "skipped", "ok": None, "reason": "not requested"}
+    generic, parallel = result.generic, result.parallel
+    assert generic.status == "crashed" and generic.crash.timeout is True
+    assert generic.crash.culprit == "ia_hang"
+    assert parallel.deadlock is True and parallel.crash.culprit == "ia_hang"
+    assert to_dict(result.reimport) == {"status": "skipped", "ok": None, "reason": "not requested"}
     assert any("deadlocks (timed out)" in f.message for f in findings if f.code == "IA311")
 
 
@@ -246,35 +246,35 @@ def test_a_hang_that_holds_the_shared_gil_is_killed_by_the_parent(smoke_python):
     result = smoke.run_smoke(smoke_python, "ia-fixture-hang", ["ia_hang"], ["ia_hang"], "legacy",
                              timeout=5, checks=("generic", "reimport"))
     for check in ("generic", "reimport"):
-        crash = result[check]["crash"]
-        assert (crash["timeout"], crash["returncode"], crash["culprit"]) == (True, None, "ia_hang"), check
-    assert result["failed_checks"] == ["generic", "reimport"]
+        crash = result.check(check).crash
+        assert (crash.timeout, crash.returncode, crash.culprit) == (True, None, "ia_hang"), check
+    assert result.failed_checks == ["generic", "reimport"]
 
 
 def test_main_mode_runs_only_what_needs_no_sub_interpreter(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-segv", "ia_segv", ["import ia_segv\n"], mode="main")
-    assert result["generic"]["status"] == "passed" and result["snippets"]["status"] == "passed"
+    assert result.generic.status == "passed" and result.snippets.status == "passed"
     for check in smoke.NEEDS_SUBINTERPRETERS:
-        assert result[check]["status"] == "skipped"
-    assert findings == [] and smoke_failures(result, result["mode"], []) == []
+        assert result.check(check).status == "skipped"
+    assert findings == [] and smoke_failures(result, result.mode, []) == []
 
 
 @pytest.mark.parametrize("mode", ["shared-gil", "legacy"])
 def test_lower_tiers_run_every_check(smoke_python, mode):
     result, findings = scan(smoke_python, "ia-fixture-clean", "ia_clean", [SNIPPETS["ia_clean"]], mode=mode,
                             rounds=2, samples=3)
-    assert result["mode"] == mode and result["ok"] is True
-    assert {result[c]["status"] for c in smoke.CHECKS if c != "static_types"} == {"passed"}
+    assert result.mode == mode and result.ok is True
+    assert {result.check(c).status for c in smoke.CHECKS if c != "static_types"} == {"passed"}
     # a type shared by interpreters that share one GIL is not raced: judged in own-GIL interpreters only
-    assert result["static_types"]["status"] == "skipped"
-    check_cost_shape(result["cost"], samples=3)
+    assert result.static_types.status == "skipped"
+    check_cost_shape(result.cost, samples=3)
     assert findings == []
 
 
 def test_leaked_type_in_a_lower_tier_does_not_cost_it(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-leaktype", "ia_leaktype", mode="legacy",
                             checks=("static_types",))
-    assert result["static_types"]["status"] == "skipped"
+    assert result.static_types.status == "skipped"
     assert smoke_failures(result, "legacy", []) == []
     assert findings == []
 
@@ -285,19 +285,19 @@ def test_leaked_type_in_a_lower_tier_does_not_cost_it(smoke_python):
 def test_generic_walk_skips_tests_extras_and_what_fails_in_main(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-smokewalk", "ia_smokewalk", extensions=[],
                             checks=("generic",))
-    generic = result["generic"]
-    assert sorted(generic["modules_walked"]) == [
+    generic = result.generic
+    assert sorted(generic.modules_walked) == [
         "ia_smokewalk", "ia_smokewalk.pkg", "ia_smokewalk.pkg.leaf", "ia_smokewalk.sub"]
-    skipped = {item["module"]: item["reason"] for item in generic["skipped"]}
+    skipped = {item["module"]: item["reason"] for item in generic.skipped}
     assert skipped["ia_smokewalk.tests"] == skipped["ia_smokewalk.__main__"] == "tests or entry point, not walked"
     assert skipped["ia_smokewalk.optional"].startswith("needs ia_not_installed_extra, which is not installed")
     assert skipped["ia_smokewalk.broken"] == "fails in the main interpreter too: RuntimeError: broken everywhere"
     # Works in main, fails in a sub-interpreter: a smoke failure.
-    [failed] = generic["failed"]
-    assert failed["module"] == "ia_smokewalk.handlers"
-    assert failed["error"].startswith("ValueError: signal only works in main thread of the main interpreter")
+    [failed] = generic.failed
+    assert failed.module == "ia_smokewalk.handlers"
+    assert failed.error.startswith("ValueError: signal only works in main thread of the main interpreter")
     # A submodule that merely refuses sub-interpreters is reported, but the package works.
-    [refused] = generic["refused"]
+    [refused] = generic.refused
     assert refused["module"] == "ia_smokewalk.needs_single"
     assert "ia_single does not support loading in subinterpreters" in refused["error"]
     assert sorted((f.code, f.module, f.severity) for f in findings) == [
@@ -310,9 +310,9 @@ def test_generic_walk_skips_tests_extras_and_what_fails_in_main(smoke_python):
 def test_degraded_accelerator_is_not_a_smoke_failure(smoke_python):
     result = smoke.run_smoke(smoke_python, "ia-fixture-degraded", ["ia_degraded"], ["ia_degraded._speedups"],
                              "isolated", ["import ia_degraded\nresult = ia_degraded.fast(21)\n"])
-    assert [r["module"] for r in result["generic"]["refused"]] == ["ia_degraded._speedups"]
-    assert result["ok"] is True and smoke_failures(result, result["mode"], []) == []
-    assert result["snippets"]["items"][0]["result"] == "42"
+    assert [r["module"] for r in result.generic.refused] == ["ia_degraded._speedups"]
+    assert result.ok is True and smoke_failures(result, result.mode, []) == []
+    assert result.snippets.items[0].result == "42"
     dist = DistributionResult(name="ia-fixture-degraded", version="1.0", smoke=result,
                               degraded_modules=["ia_degraded._speedups"])
     assert [f for f in registry.evaluate(dist) if f.code.startswith("IA31")] == []  # IA304 tells the story
@@ -321,25 +321,25 @@ def test_degraded_accelerator_is_not_a_smoke_failure(smoke_python):
 def test_generic_walk_is_bounded(smoke_python):
     result = smoke.run_smoke(smoke_python, "ia-fixture-smokewalk", ["ia_smokewalk"], [], "isolated",
                              checks=("generic",), max_modules=2)
-    generic = result["generic"]
-    assert generic["truncated"] is True and len(generic["modules_walked"]) == 2
-    assert generic["not_walked"]
+    generic = result.generic
+    assert generic.truncated is True and len(generic.modules_walked) == 2
+    assert generic.not_walked
 
 
 def test_snippet_failing_in_main_too_is_invalid_not_a_finding(smoke_python):
     snippets = [Snippet("typo", "import ia_clean\nia_clean.no_such_function()\n", "test")]
     result, findings = scan(smoke_python, "ia-fixture-clean", "ia_clean", snippets, checks=("snippets",))
-    [item] = result["snippets"]["items"]
-    assert item["ok"] is False and item["fails_in_main_too"] is True
-    assert item["error"] == "AttributeError: module 'ia_clean' has no attribute 'no_such_function'"
-    assert result["snippets"]["invalid"] == ["typo"] and result["snippets"]["status"] == "passed"
+    [item] = result.snippets.items
+    assert item.ok is False and item.fails_in_main_too is True
+    assert item.error == "AttributeError: module 'ia_clean' has no attribute 'no_such_function'"
+    assert result.snippets.invalid == ["typo"] and result.snippets.status == "passed"
     assert findings == []
 
 
 def test_snippet_failing_only_in_sub_interpreters_is_a_smoke_failure(smoke_python):
     snippets = [Snippet("single", "import ia_single\n", "test")]
     result, findings = scan(smoke_python, "ia-fixture-clean", "ia_clean", snippets, checks=("snippets",))
-    assert result["snippets"]["status"] == "failed" and result["failed_checks"] == ["snippets"]
+    assert result.snippets.status == "failed" and result.failed_checks == ["snippets"]
     assert [f.code for f in findings] == ["IA310"]
     assert "snippet single raised ImportError" in findings[0].message
 
@@ -349,26 +349,26 @@ def test_cross_interpreter_data(smoke_python):
                 "result = bytearray(b'interp-audit')\n"]
     result, findings = scan(smoke_python, "ia-fixture-unshareable", "ia_unshareable", snippets, extensions=[],
                             checks=("cross_interpreter",))
-    cross = result["cross_interpreter"]
-    objects = {o["source"]: o for o in cross["objects"]}
+    cross = result.cross_interpreter
+    objects = {o.source: o for o in cross.objects}
     handle = objects["attribute ia_unshareable.DEFAULT_HANDLE"]
-    assert handle["pickle"] == "cannot pickle: TypeError: Handle objects cannot be pickled"
-    assert handle["buffer"] == "no buffer interface" and handle["crosses"] is False
-    assert objects["snippet snippet-2"]["pickle"] == "ok"
+    assert handle.pickle == "cannot pickle: TypeError: Handle objects cannot be pickled"
+    assert handle.buffer == "no buffer interface" and handle.crosses is False
+    assert objects["snippet snippet-2"].pickle == "ok"
     block = objects["snippet snippet-1"]
     if version_of(smoke_python) >= (3, 13):
-        assert cross["mechanism"] == "_interpqueues"
-        assert block["buffer"] == "ok" and block["crosses"] is True  # memoryview shared, not copied
+        assert cross.mechanism == "_interpqueues"
+        assert block.buffer == "ok" and block.crosses is True  # memoryview shared, not copied
         expected = {"ia_unshareable.Handle"}
     else:
-        assert cross["mechanism"] == "_xxinterpchannels"
-        assert block["buffer"].startswith("no cross-interpreter buffer sharing on this Python")
-        assert block["crosses"] is False
+        assert cross.mechanism == "_xxinterpchannels"
+        assert block.buffer.startswith("no cross-interpreter buffer sharing on this Python")
+        assert block.crosses is False
         expected = {"ia_unshareable.Handle", "ia_unshareable.Block"}
     assert {f.code for f in findings} == {"IA314"}
     assert {f.severity for f in findings} == {"info"}
     assert {re.search(r"\((ia_unshareable\.\w+)\)", f.message).group(1) for f in findings} == expected
-    assert result["ok"] is True  # informational only
+    assert result.ok is True  # informational only
 
 
 def test_results_are_json_and_match_the_documented_schema(smoke_python):
@@ -377,8 +377,10 @@ def test_results_are_json_and_match_the_documented_schema(smoke_python):
                              [SNIPPETS["ia_race"]], rounds=1, samples=2)
     skipped = smoke.run_smoke(smoke_python, "ia-fixture-clean", ["ia_clean"], [], "main", checks=("generic",))
     validator = jsonschema.Draft202012Validator(smoke_schema())
-    for document in (result, skipped, {}):
+    for document in (to_dict(result), to_dict(skipped), {}):
         validator.validate(json.loads(json.dumps(document)))
+    assert to_dict(skipped)["parallel"] == {"status": "skipped", "ok": None, "reason": "not requested"}
+    assert set(to_dict(result)["parallel"]) >= {"crash", "errors", "rounds_completed", "seconds"}
 
 
 def smoke_schema() -> dict:
@@ -393,11 +395,17 @@ def smoke_schema() -> dict:
 # --------------------------------------------------------------------------- rules without a run
 
 
+def report_with(mode: str, **checks: dict) -> SmokeReport:
+    """A smoke report in ``mode`` holding ``checks`` (as JSON), every other check skipped."""
+    data = {check: {"status": "skipped", "ok": None, "reason": "not requested"} for check in smoke.CHECKS}
+    return from_dict(SmokeReport, dict(data, mode=mode, **checks))
+
+
 def test_heavy_interpreter_cost_note():
     def findings(kib, seconds):
         cost = {"status": "passed", "import_rss_kib_median": kib, "import_seconds_median": seconds,
                 "rss_growth_kib_median": kib + 3000, "interpreter_rss_kib_median": 3000}
-        dist = DistributionResult(name="heavy", version="1", smoke={"mode": "isolated", "cost": cost})
+        dist = DistributionResult(name="heavy", version="1", smoke=report_with("isolated", cost=cost))
         return [f for f in registry.evaluate(dist) if f.code == "IA315"]
 
     assert findings(1000, 0.01) == []
@@ -472,8 +480,7 @@ def test_probe_is_standard_library_only():
 def test_crash_in_the_standard_library_is_blamed_on_cpython():
     crash = {"signal": "SIGABRT", "returncode": -6, "timeout": False, "culprit": "_datetime",
              "culprit_is_stdlib": True, "stderr_tail": "", "open_steps": ["reimport2: module _datetime"]}
-    result = {"mode": "isolated", "ok": False, "failed_checks": ["reimport"],
-              "reimport": {"status": "crashed", "ok": False, "crash": crash, "crashed_in_round": 2}}
+    result = report_with("isolated", reimport={"status": "crashed", "ok": False, "crash": crash, "crashed_in_round": 2})
     dist = DistributionResult(name="uses-datetime", version="1", smoke=result)
     [finding] = [f for f in registry.evaluate(dist) if f.code.startswith("IA31")]
     assert finding.code == "IA312" and "in _datetime (standard library) in cycle 2" in finding.message
@@ -488,9 +495,8 @@ def test_crash_in_the_standard_library_is_blamed_on_cpython():
 
 def test_one_per_process_refusal_is_left_to_the_ladder():
     refusal = "ImportError: PyO3 modules do not yet support subinterpreters"
-    result = {"mode": "legacy", "ok": False, "failed_checks": ["reimport"],
-              "reimport": {"status": "failed", "ok": False, "rounds": 3,
-                           "failures": [{"index": 2, "error": refusal, "chain": [refusal]}]}}
+    result = report_with("legacy", reimport={"status": "failed", "ok": False, "rounds": 3, "seconds": 1.0,
+                                             "failures": [{"index": 2, "error": refusal, "chain": [refusal]}]})
     dist = DistributionResult(name="pyo3-user", version="1", smoke=result)
     assert [f.code for f in registry.evaluate(dist) if f.code.startswith("IA31")] == ["IA312"]
     dist.one_per_process = [{"module": "pyo3_user._native", "framework": "pyo3", "refusal": refusal}]
@@ -503,5 +509,5 @@ def test_stdlib_finalization_bug_does_not_cost_a_clean_package_its_tier(target_p
     probe imports them in main first, as real programs do."""
     report = smoke.run_smoke(target_python, "pip", ["pip"], [], "isolated", timeout=120,
                              checks=("generic",))
-    assert report["generic"]["status"] == "passed", report["generic"]
-    assert report["ok"]
+    assert report.generic.status == "passed", report.generic
+    assert report.ok

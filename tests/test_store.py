@@ -67,3 +67,28 @@ def test_replacing_a_result_drops_the_findings_made_from_it(tmp_path):
     assert [f.code for f in store.get_findings("key", "rules")] == ["IA101"]
     store.put("key", python, DistributionResult(name="demo", version="1.0", tier="own-gil"))
     assert store.get_findings("key", "rules") is None
+
+
+def test_results_stored_with_untyped_smoke_load_typed(tmp_path):
+    """Rows written while ``smoke`` was a dict: ``{}`` comes back as None, a smoke report typed."""
+    import json
+
+    from interp_audit.model import SMOKE_CHECKS, SmokeParallel, SmokeReport
+
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    checks = {check: {"status": "skipped", "ok": None, "reason": "not requested"} for check in SMOKE_CHECKS}
+    checks["parallel"] = {"status": "failed", "ok": False, "seconds": 1.5, "crash": None, "interpreters": 4,
+                          "rounds": 3, "rounds_completed": 3, "iterations": 5, "different_results": [],
+                          "errors": [{"round": 1, "where": "r1p2", "error": "RuntimeError: x"}]}
+    smoke = dict(checks, mode="isolated", python="python3.13", distribution="demo", snippets_used=[], ok=False,
+                 failed_checks=["parallel"], seconds=2.0)
+    for key, stored in (("none", {}), ("ran", smoke)):
+        row = {"name": "demo", "version": "1.0", "tier": "own-gil", "smoke": stored}
+        store._db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (key, "3.13.0", "python3.13", "demo", "1.0", "2026-01-01", json.dumps(row)))
+    assert store.get("none").smoke is None
+    ran = store.get("ran").smoke
+    assert isinstance(ran, SmokeReport) and isinstance(ran.parallel, SmokeParallel)
+    assert ran.parallel.errors[0].where == "r1p2" and ran.parallel.errors[0].explained_by is None
+    assert ran.generic.reason == "not requested" and ran.rungs == {}
+    assert to_dict(ran) == dict(smoke, rungs={})

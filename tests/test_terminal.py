@@ -73,7 +73,7 @@ def full_report() -> ScanReport:
     for run in report.interpreters:
         leaky = next(d for d in run.distributions if d.name == "leaky")
         if run.python.version >= "3.13":  # re-run one rung down, where it passes: shared-gil (auditor/verdict.py)
-            leaky.smoke["rungs"] = {"static_types": {"isolated": "failed", "shared-gil": "passed"}}
+            leaky.smoke.rungs = {"static_types": {"isolated": "failed", "shared-gil": "passed"}}
         run.distributions += verdict_kinds(run.python.version)
         run.known_problems = known_problems(run.distributions)
     return report

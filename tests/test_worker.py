@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 from interp_audit.probe import probe_path
-from interp_audit.runtime.worker import _parse_events, run_probe
+import pytest
+
+from interp_audit.runtime.worker import LiveWorker, WorkerEnded, _parse_events, exit_description, run_probe
 
 
 def test_fast_marker_parsing_equals_literal_eval():
@@ -40,3 +42,43 @@ def test_top_level_loaded_lists_only_what_the_import_loaded(target_python):
     loaded = next(e for e in run.events if e["event"] == "result")["top_level_loaded"]
     assert "json" in loaded
     assert not {"sys", "builtins", "__main__", "time", "os"} & set(loaded), loaded
+
+
+LIVE_SCRIPT = """
+import ast, os, signal, sys, time
+requests, events = int(sys.argv[-2]), int(sys.argv[-1])
+for line in os.fdopen(requests):
+    request = ast.literal_eval(line)
+    if request["op"] == "crash":
+        print("about to crash", flush=True)
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if request["op"] == "hang":
+        time.sleep(600)
+    os.write(events, (repr({"event": "echo", "n": request["n"]}) + "\\n").encode())
+"""
+
+
+def test_live_worker_streams_events_and_reports_a_crash_and_a_hang(target_python, tmp_path):
+    script = tmp_path / "live.py"
+    script.write_text(LIVE_SCRIPT)
+    worker = LiveWorker(target_python, script)
+    for n in range(3):
+        assert worker.send({"op": "echo", "n": n})
+    assert [worker.next_event(30)["n"] for _ in range(3)] == [0, 1, 2]  # one process, answers as they come
+    assert worker.send({"op": "hang"})
+    assert worker.next_event(0.5) is None  # nothing within the time: the caller decides it hangs
+    worker.kill()
+    with pytest.raises(WorkerEnded):
+        worker.next_event(30)
+    worker.close()
+
+    crashing = LiveWorker(target_python, script)
+    crashing.send({"op": "echo", "n": 7})
+    crashing.send({"op": "crash"})
+    assert crashing.next_event(30) == {"event": "echo", "n": 7}  # written before the crash: kept
+    with pytest.raises(WorkerEnded):
+        crashing.next_event(30)
+    assert exit_description(crashing.returncode) == "SIGSEGV (signal 11)"
+    assert not crashing.send({"op": "echo", "n": 8})  # no one reads requests any more
+    crashing.close()
+    assert "about to crash" in crashing.output_tail()

@@ -906,7 +906,7 @@ def check_cost(probe):
         imported, _ = _rss_kib()
         if not reply["ok"]:
             probe.emit({"event": "result", "check": "cost", "ok": False, "error": reply.get("error"),
-                        "samples": samples})
+                        "samples": samples, "rss_source": source})
             probe.close_all()
             return
         samples.append({"import_seconds": reply["seconds"], "interpreter_kib": created - before,

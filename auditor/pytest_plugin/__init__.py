@@ -89,8 +89,11 @@ def pytest_configure(config):
                 "--subinterpreters cannot be used with --pdb or --trace: the variants run in a sub-interpreter "
                 "of a child process, with no terminal to debug in. Debug the test itself without "
                 "--subinterpreters, or use the subinterpreter fixture to reproduce the failure.")
-    config.stash[RUNNER] = VariantRunner(config, config.getoption("subinterpreters_scope", "module"),
-                                         config.getoption("subinterpreters_timeout", DEFAULT_TIMEOUT))
+    runner = config.stash[RUNNER] = VariantRunner(config, mode or "isolated",
+                                                  config.getoption("subinterpreters_scope", "module"),
+                                                  config.getoption("subinterpreters_timeout", DEFAULT_TIMEOUT))
+    if mode is not None:
+        runner.spawn()  # the child starts up while this process collects
 
 
 def requested_mode(config):
@@ -103,14 +106,22 @@ def requested_mode(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    """Add (or substitute) the sub-interpreter variants; -k and -m then apply to them too."""
+    """Add (or substitute) the sub-interpreter variants; -k and -m then apply to them too.
+
+    Beside the originals, the variants of one sub-interpreter's batch come
+    after the batch's last original (a module's after the module's tests): the
+    child runs a batch while this process logs its results, never while this
+    process runs the original tests.
+    """
     from .variants import make_variant
 
     if inner.ACTIVE:
         return
     cli_mode = requested_mode(config)
     only = config.getoption("subinterpreters_only", False)
+    scope = config.getoption("subinterpreters_scope", "module")
     result = []
+    batches = {}  # batch -> (its variants, the position after its last original)
     changed = False
     for item in items:
         plan = _plan_for(item, cli_mode)
@@ -118,9 +129,20 @@ def pytest_collection_modifyitems(session, config, items):
             result.append(item)
             continue
         changed = True
-        if not only:
-            result.append(item)
-        result.append(make_variant(item, plan, _opt_out(item)))
+        variant = make_variant(item, plan, _opt_out(item))
+        if only:
+            result.append(variant)
+            continue
+        result.append(item)
+        if scope == "test" or plan.n > 1 or plan.rounds > 1:
+            batch = item.nodeid
+        else:
+            batch = str(item.path) if scope == "module" else None
+        variants = batches.setdefault(batch, ([], []))[0]
+        variants.append(variant)
+        batches[batch] = (variants, len(result))
+    for variants, position in sorted(batches.values(), key=lambda entry: -entry[1]):
+        result[position:position] = variants
     if changed:
         items[:] = result
 

@@ -5,7 +5,7 @@ interpreter: the sub-interpreter work happens here, never in the pytest
 process, so a crash or a hang costs this process and not the test session.
 Two commands:
 
-``python -P child.py tests SYS_PATH REQUEST_FD EVENTS_FD``
+``python -P child.py tests SYS_PATH MODE REQUEST_FD EVENTS_FD``
     a long-lived process: each request (one ``repr()`` of a dict a line on
     REQUEST_FD) runs a pytest session in fresh sub-interpreters, see
     ``inner.py``; its events go to EVENTS_FD, then ``{"event": "batch-done"}``.
@@ -132,49 +132,86 @@ SESSION_CODE = """\
 import sys
 sys.path[:] = %r
 from interp_audit.pytest_plugin import inner
-inner.run_session(%r, %r, %d, %d)
+inner.serve_session(%d)
 """
 
 
-def _one_round(interpreters, request, round_index):
-    """Run the request's pytest session in ``n`` fresh interpreters at once, one thread each.
+class _Session:
+    """A fresh sub-interpreter of ``mode`` with pytest imported, waiting for the job it will run.
+
+    The job (one literal, then end of file) comes through a pipe: a session
+    made before its request arrived is ready the moment it does.
+    """
+
+    def __init__(self, interpreters, mode):
+        self.mode = mode
+        self.escaped = None
+        self._job_read, self._job_write = os.pipe()
+        self.thread = threading.Thread(target=self._work, args=(interpreters,))
+        self.thread.start()
+
+    def _work(self, interpreters):
+        code = SESSION_CODE % (sys.path, self._job_read)
+        try:
+            self.escaped = interpreters.run(self.mode, code)
+        except Exception as exc:  # the interpreter could not be made
+            self.escaped = "%s: %s" % (type(exc).__name__, exc)
+        os.close(self._job_read)
+
+    def start(self, job):
+        """Hand the session its job."""
+        data = repr(job).encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(self._job_write, data):]
+        except OSError:  # the interpreter is gone already: self.escaped says why
+            pass
+        os.close(self._job_write)
+
+
+def _run_request(interpreters, request, spare):
+    """Run every round of ``request``, one after the other; returns the spare session for the next one.
 
     With ``n > 1`` the sessions wait for each other just before the test call
     (``ready``/``go`` pipes), so the bodies run at the same time.
     """
-    n, fd = request["n"], request["events_fd"]
-    ready_r, ready_w = os.pipe()
-    go_r, go_w = os.pipe()
+    n, mode, fd = request["n"], request["mode"], request["events_fd"]
+    for round_index in range(request["rounds"]):
+        if n == 1 and spare is not None and spare.mode == mode:
+            sessions, spare = [spare], None
+        else:
+            sessions = [_Session(interpreters, mode) for _ in range(n)]
+        ready_r, ready_w, go_r, go_w = os.pipe() + os.pipe() if n > 1 else (-1, -1, -1, -1)
+        for index, session in enumerate(sessions):
+            where = "sub%d" % (index + 1)
+            if request["rounds"] > 1:
+                where = "round%d-%s" % (round_index + 1, where)
+            session.where = where
+            session.start({"request": request, "where": where, "ready_fd": ready_w, "go_fd": go_r})
+        if spare is None:
+            spare = _Session(interpreters, mode)  # made and warmed while these sessions run
+        if n > 1:
+            arrived = 0
+            while arrived < n:
+                arrived += len(os.read(ready_r, n - arrived))
+            os.write(go_w, b"." * n)
+        for session in sessions:
+            session.thread.join()
+            if session.escaped:
+                emit(fd, {"event": "harness-error", "where": session.where, "text": session.escaped})
+        for pipe_fd in (ready_r, ready_w, go_r, go_w):
+            if pipe_fd >= 0:
+                os.close(pipe_fd)
+    emit(fd, {"event": "batch-done"})
+    return spare
 
-    def work(index):
-        where = "sub%d" % (index + 1) if request["rounds"] == 1 else "round%d-sub%d" % (round_index + 1, index + 1)
-        barrier = (ready_w, go_r) if n > 1 else (-1, -1)
-        code = SESSION_CODE % ((sys.path, request, where) + barrier)
-        try:
-            escaped = interpreters.run(request["mode"], code)
-        except Exception as exc:  # the interpreter could not be made
-            escaped = "%s: %s" % (type(exc).__name__, exc)
-            if n > 1:
-                os.write(ready_w, b".")
-        if escaped:
-            emit(fd, {"event": "harness-error", "where": where, "text": escaped})
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(n)]
-    for thread in threads:
-        thread.start()
-    if n > 1:
-        arrived = 0
-        while arrived < n:
-            arrived += len(os.read(ready_r, n - arrived))
-        os.write(go_w, b"." * n)
-    for thread in threads:
-        thread.join()
-    for pipe_fd in (ready_r, ready_w, go_r, go_w):
-        os.close(pipe_fd)
+def _tests(sys_path, mode, request_fd, events_fd):
+    """Serve test requests (one literal line each) until the parent closes the pipe.
 
-
-def _tests(sys_path, request_fd, events_fd):
-    """Serve test requests (one literal line each) until the parent closes the pipe."""
+    One spare session of the last mode used (at first ``mode``) is always
+    being made and warmed, so that the next request starts at once.
+    """
     import ast
     import faulthandler
 
@@ -185,14 +222,13 @@ def _tests(sys_path, request_fd, events_fd):
     # stderr: the inner session's output capture replaces file descriptor 2 itself.
     faulthandler.enable(os.fdopen(os.dup(2), "w"), all_threads=True)
     fd = int(events_fd)
+    spare = _Session(interpreters, mode)
     with os.fdopen(int(request_fd), encoding="utf-8") as requests:
         for line in requests:
             request = ast.literal_eval(line)
             request["events_fd"] = fd
-            for round_index in range(request["rounds"]):
-                _one_round(interpreters, request, round_index)
-            emit(fd, {"event": "batch-done"})
-    return 0
+            spare = _run_request(interpreters, request, spare)
+    os._exit(0)  # every event is written; the spare need not finish warming up
 
 
 def _serve(mode, request_fd, response_fd, sys_path):

@@ -8,7 +8,8 @@ session shows comes back as events (``child.emit``), tagged with ``where``
 (``sub1``, ``round2-sub3``, ...):
 
 * ``begin`` / ``end`` around every module load (a crash leaves the culprit);
-* ``collect-begin`` / ``collect-error`` for each test file;
+* ``collect-begin`` / ``collect-error`` for each test file, ``collected``
+  with how many of the asked tests were found;
 * ``start``, ``report`` (the report in pytest's own serializable form, as
   pytest-xdist sends them), ``finish`` for each test;
 * ``session-done`` with pytest's exit status and the tail of its terminal output.
@@ -83,6 +84,7 @@ class Reporter:
     def pytest_collection_modifyitems(self, config, items):
         kept = [item for item in items if item.nodeid in self.wanted]
         deselected = [item for item in items if item.nodeid not in self.wanted]
+        self.emit({"event": "collected", "kept": len(kept), "total": len(items)})
         items[:] = kept
         if deselected:
             config.hook.pytest_deselected(items=deselected)
@@ -104,6 +106,18 @@ class Reporter:
         self.emit({"event": "finish", "nodeid": nodeid})
 
 
+def serve_session(job_fd):
+    """Wait for this interpreter's job (one literal, then end of file) and run it.
+
+    pytest is imported by then: the child makes the interpreter before the
+    request arrives.
+    """
+    import ast
+
+    job = ast.literal_eval(b"".join(iter(lambda: os.read(job_fd, 1 << 16), b"")).decode("utf-8"))
+    run_session(job["request"], job["where"], job["ready_fd"], job["go_fd"])
+
+
 def run_session(request, where, ready_fd, go_fd):
     """Run the request's tests with ``pytest.main()`` in this (sub-)interpreter."""
     global ACTIVE
@@ -113,13 +127,14 @@ def run_session(request, where, ready_fd, go_fd):
     os.makedirs(request["basetemp"], exist_ok=True)
     basetemp = os.path.join(request["basetemp"], where)
     args = list(request["args"]) + ["--basetemp", basetemp] + list(request["paths"])
-    terminal = io.StringIO()
-    sys.stdout, saved = terminal, sys.stdout
+    terminal = io.StringIO()  # pytest's own output (the tests' output is captured per test)
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = terminal
     ACTIVE = True
     try:
         status = pytest.main(args, plugins=[reporter])
     finally:
         ACTIVE = False
-        sys.stdout = saved
+        sys.stdout, sys.stderr = saved
         reporter.release()
     reporter.emit({"event": "session-done", "status": int(status), "output": terminal.getvalue()[-OUTPUT_TAIL:]})

@@ -24,6 +24,7 @@ from ..runtime.worker import LiveWorker, WorkerEnded, exit_description
 from .launch import CHILD_SCRIPT
 
 SCOPES = ("session", "module", "test")
+PHASES = ("setup", "call", "teardown")
 OUTPUT_TAIL = 32768  # enough for a faulthandler dump of a few threads deep in pytest
 
 
@@ -36,7 +37,7 @@ class Failure:
 
 
 @dataclass
-class TestRun:
+class InnerRun:
     """What became of one test id in its sub-interpreter(s)."""
 
     reports: dict = field(default_factory=dict)  # where -> serialized reports, in order
@@ -47,18 +48,18 @@ class TestRun:
 class Batch:
     """The tests one request runs: one pytest session in each of its sub-interpreters."""
 
-    def __init__(self, number, mode, n=1, rounds=1):
-        self.number = number
+    def __init__(self, mode, n=1, rounds=1):
         self.mode = mode
         self.n = n
         self.rounds = rounds
         self.items = {}  # inner test id -> variant item, in the outer session's order
-        self.runs = {}  # inner test id -> TestRun
+        self.runs = {}  # inner test id -> InnerRun
         self.consumed = set()
         self.running = False
         self.collect_errors = {}  # collector node id -> text
         self.harness_errors = {}  # where -> text
         self.sessions = {}  # where -> (pytest exit status, terminal output tail)
+        self.collected = {}  # where -> (asked tests found, tests collected)
 
     def complete(self, nodeid):
         run = self.runs.get(nodeid)
@@ -69,10 +70,11 @@ class Batch:
 
 
 class VariantRunner:
-    """Owns the child process, sends it batches and turns its events into :class:`TestRun` s."""
+    """Owns the child process, sends it batches and turns its events into :class:`InnerRun` s."""
 
-    def __init__(self, config, scope, timeout):
+    def __init__(self, config, mode, scope, timeout):
         self.config = config
+        self.mode = mode  # of the sub-interpreter the child keeps ready
         self.scope = scope
         self.timeout = timeout or None
         self.batches = {}
@@ -100,14 +102,14 @@ class VariantRunner:
             key = (plan.mode, item.nodeid)
         batch = self.batches.get(key)
         if batch is None:
-            batch = self.batches[key] = Batch(len(self.batches) + 1, plan.mode, plan.n, plan.rounds)
+            batch = self.batches[key] = Batch(plan.mode, plan.n, plan.rounds)
         batch.items[item.original.nodeid] = item
         self.batch_of[item.nodeid] = batch
 
     # ------------------------------------------------------------------ results
 
     def result(self, item):
-        """The :class:`TestRun` of a planned variant, running its batch as far as needed."""
+        """The :class:`InnerRun` of a planned variant, running its batch as far as needed."""
         batch = self.batch_of[item.nodeid]
         nodeid = item.original.nodeid
         while not self._settled(batch, nodeid):
@@ -127,8 +129,10 @@ class VariantRunner:
         return any(other != nodeid and other not in batch.consumed for other in batch.items)
 
     def close(self):
-        """End the child process."""
+        """End the child process (at once when it still runs a batch nobody waits for, after -x)."""
         if self.worker is not None:
+            if self.running is not None:
+                self.worker.kill()
             self.worker.close()
             self.worker = None
 
@@ -144,10 +148,12 @@ class VariantRunner:
 
     # ------------------------------------------------------------------ the child
 
-    def _spawn(self):
-        self.worker = LiveWorker(sys.executable, CHILD_SCRIPT, ("tests", repr(list(sys.path))),
-                                 cwd=str(self.config.invocation_params.dir), tail_bytes=OUTPUT_TAIL)
-        self.children += 1
+    def spawn(self):
+        """Start the child process (early: it starts up while the outer session collects)."""
+        if self.worker is None:
+            self.worker = LiveWorker(sys.executable, CHILD_SCRIPT, ("tests", repr(list(sys.path)), self.mode),
+                                     cwd=str(self.config.invocation_params.dir), tail_bytes=OUTPUT_TAIL)
+            self.children += 1
 
     def _submit(self, batch):
         if self.running is not None and self.running is not batch:
@@ -157,9 +163,8 @@ class VariantRunner:
         if not pending:
             return
         for nodeid in pending:
-            batch.runs.setdefault(nodeid, TestRun())
-        if self.worker is None:
-            self._spawn()
+            batch.runs.setdefault(nodeid, InnerRun())
+        self.spawn()
         request = {
             "mode": batch.mode, "n": batch.n, "rounds": batch.rounds, "nodeids": pending,
             "paths": list(dict.fromkeys(str(batch.items[nodeid].original.path) for nodeid in pending)),
@@ -216,6 +221,8 @@ class VariantRunner:
             self._last_progress = time.monotonic()
         elif kind == "session-done":
             batch.sessions[where] = (event["status"], event["output"])
+        elif kind == "collected":
+            batch.collected[where] = (event["kept"], event["total"])
         elif kind == "harness-error":
             batch.harness_errors[where] = event["text"]
         elif kind == "batch-done":
@@ -234,9 +241,16 @@ class VariantRunner:
         for where, text in batch.harness_errors.items():
             return "the pytest session could not run in %s sub-interpreter %s:\n%s" % (batch.mode, where, text)
         statuses = ", ".join("%s: exit status %s" % (where, status) for where, (status, _) in batch.sessions.items())
-        outputs = [output for _, output in batch.sessions.values() if output.strip()]
-        return "the pytest session in the %s sub-interpreter did not run this test (%s)%s" % (
-            batch.mode, statuses or "no session ended", "\n" + outputs[0] if outputs else "")
+        why = "it stopped before collecting"
+        if not batch.sessions:
+            why = "no session ended"
+        elif batch.collected:
+            kept, total = next(iter(batch.collected.values()))
+            why = ("it collected %d tests, %d of them asked for, but not this id; an id made from a value that "
+                   "differs there (a module that does not import in this interpreter) does not match" % (total, kept))
+        outputs = [output for status, output in batch.sessions.values() if status not in (0, 1) and output.strip()]
+        return "the pytest session in the %s sub-interpreter did not run this test (%s): %s%s" % (
+            batch.mode, statuses or "no session ended", why, "\n" + outputs[0] if outputs else "")
 
     def _lost(self, batch, target, timed_out):
         """The child crashed or hung while running ``batch``: fail what was running, requeue the rest."""
@@ -258,7 +272,7 @@ class VariantRunner:
             victims = [nodeid for nodeid in pending if nodeid.split("::")[0] in files]
         elif not pending:  # all reported: the crash came while destroying the interpreter
             unconsumed = [nodeid for nodeid in batch.items if nodeid not in batch.consumed]
-            victims = [target] if target is not None else unconsumed[-1:]
+            victims = [target] if target in batch.items else unconsumed[-1:]
         else:
             victims = []
         victims = victims or pending  # nothing running to blame: what is left would only crash again
@@ -278,7 +292,7 @@ class VariantRunner:
             if nodeid is not None:
                 item = batch.items.get(nodeid)
                 done = len(batch.runs[nodeid].reports.get(where, ())) if nodeid in batch.runs else 0
-                phase = ("setup", "call", "teardown")[min(done, 2)]
+                phase = PHASES[min(done, 2)]
                 doing = "running %s (%s)" % (item.nodeid if item is not None else nodeid, phase)
             elif where in self._collecting:
                 doing = "collecting %s" % self._collecting[where]

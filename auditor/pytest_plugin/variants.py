@@ -13,8 +13,7 @@ import pytest
 from _pytest.outcomes import Skipped
 
 from .launch import support_reason
-
-PHASES = ("setup", "call", "teardown")
+from .runner import PHASES
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def make_variant(item, plan, opt_out=None):
 
 
 def variant_reports(item, run):
-    """The reports to log for ``item`` from its :class:`~.runner.TestRun`."""
+    """The reports to log for ``item`` from its :class:`~.runner.InnerRun`."""
     config = item.config
     expected = item.plan.n * item.plan.rounds
     reports = []

@@ -26,7 +26,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from interp_audit.model import MODES, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict
+from interp_audit.model import MODES, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict, to_dict
 from interp_audit.probe import probe_path
 from interp_audit.runtime.worker import ProbeRun, run_probe
 from interp_audit.verdict import rung_outcome
@@ -270,8 +270,8 @@ class Ladder:
 
         # The standard-library modules stand in for the distribution's extensions too (static_types imports those).
         check = run_smoke(self.python, "control", imports, imports, mode, (), checks=[kind], timeout=self.timeout,
-                          stdlib_names=self.stdlib_names)[kind]
-        return from_dict(Crash, check["crash"]) if check.get("status") == "crashed" else None
+                          stdlib_names=self.stdlib_names).check(kind)
+        return from_dict(Crash, to_dict(check.crash)) if check.status == "crashed" and check.crash else None
 
     def _controls_for(self, mode: str, scenarios: dict[str, ScenarioResult], imports: list[str]) -> list[Control]:
         controls = []

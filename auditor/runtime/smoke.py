@@ -4,8 +4,9 @@
 in a fresh child process of the *target* interpreter running
 ``auditor/probe/smoke.py``.  A crash or hang of one check is recorded (signal,
 culprit, the steps that were open) and the next check starts in a new child, so
-this process never runs package code.  The result is the JSON-able dict stored
-in ``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
+this process never runs package code.  The checks are put together as JSON-able
+dicts and returned as the :class:`~interp_audit.model.SmokeReport` stored in
+``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from ..model import SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, to_dict
+from ..model import SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, SmokeReport, from_dict, to_dict
 from ..smoke_config import Snippet
 from .worker import ProbeRun, run_probe
 
@@ -347,7 +348,7 @@ def run_smoke(
     checks: Iterable[str] = CHECKS,
     stdlib_names: Optional[Iterable[str]] = None,
     exclude: Iterable[str] = (),
-) -> dict:
+) -> SmokeReport:
     """Run the smoke checks of one distribution in ``mode`` interpreters of ``python``.
 
     ``mode`` is the strictest mode in which the distribution imports
@@ -358,7 +359,7 @@ def run_smoke(
     ``walk_seconds``.  ``timeout`` bounds each check's worker process.
     ``stdlib_names`` (the target's ``sys.stdlib_module_names``; default: this
     Python's) mark crashes whose culprit is the standard library.
-    Returns the dict documented in ``docs/smoke.md`` (``DistributionResult.smoke``).
+    Returns the report documented in ``docs/smoke.md`` (``DistributionResult.smoke``).
     """
     started = time.monotonic()
     chosen = _snippets(snippets)
@@ -393,7 +394,7 @@ def run_smoke(
     report["failed_checks"] = [c for c in SMOKE_FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")]
     report["ok"] = not report["failed_checks"]
     report["seconds"] = round(time.monotonic() - started, 3)
-    return report
+    return from_dict(SmokeReport, report)
 
 
 def _explain_parallel(report: dict) -> None:
