@@ -23,7 +23,7 @@ from typing import Optional
 
 from interp_audit import __version__
 from interp_audit.audit import next_rung
-from interp_audit.model import AppReport, DistributionResult, InterpreterRun, ScanReport
+from interp_audit.model import AppReport, DistributionResult
 from interp_audit.options import ScanOptions
 from interp_audit.runtime.ladder import Ladder
 from interp_audit.runtime.smoke import run_app
@@ -172,10 +172,3 @@ def _serve(ladder: Ladder, app: AppTarget, kind: Optional[str], result: Distribu
         mode = next_rung(mode)
     first["rungs"] = rungs
     return first
-
-
-def as_scan_report(report: AppReport) -> ScanReport:
-    """The application and the distributions it climbed as a scan report (for html, csv, junit)."""
-    run = InterpreterRun(python=report.python, distributions=[report.app] + report.distributions,
-                         scope="application", known_problems=report.known_problems)
-    return ScanReport(interpreters=[run], tool_version=report.tool_version, generated_at=report.generated_at)

@@ -3,10 +3,11 @@ the scan formats (html, csv, junit) through the equivalent scan report."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Optional
 
-from interp_audit.model import AppReport, Blocker, to_dict
+from interp_audit.model import AppReport, Blocker, InterpreterRun, ScanReport, to_dict
 
 KIND_NAMES = {"asgi": "ASGI app", "wsgi": "WSGI app", "callable": "callable", "object": "object"}
 
@@ -97,3 +98,13 @@ def render_json(report: AppReport) -> str:
     data = to_dict(report)
     head = {key: data.pop(key) for key in ("schema_version", "tool_version", "generated_at")}
     return json.dumps({**head, "application": data}, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_scan_report(report: AppReport) -> ScanReport:
+    """The application (its blockers, degraded modules and --run as notes) and the distributions
+    it climbed as a scan report, for the html, csv and junit formats."""
+    notes = [line.strip() for line, _ in lines(report)[2:] if not line.startswith("note: ")]
+    app = dataclasses.replace(report.app, notes=report.app.notes + notes)
+    run = InterpreterRun(python=report.python, distributions=[app] + report.distributions,
+                         scope="application", known_problems=report.known_problems)
+    return ScanReport(interpreters=[run], tool_version=report.tool_version, generated_at=report.generated_at)

@@ -167,6 +167,8 @@ def test_numpy_in_a_route_module_makes_the_app_main_only_with_numpy_named(app_ve
     table = app_cli(project, "shop.main:app", "--python", str(app_venv), "--color", "never")
     assert table.returncode == 0
     assert f"{blocker['module']} (numpy, " in table.stdout and "blocks own-gil" in table.stdout
+    html = app_cli(project, "shop.main:app", "--python", str(app_venv), "--format", "html")
+    assert f"{blocker['module']} (numpy, " in html.stdout  # the app's row carries its blockers
     assert app_cli(project, "shop.main:app", "--python", str(app_venv), "--fail-under", "own-gil").returncode == 1
     assert app_cli(project, "shop.main:app", "--python", str(app_venv), "--fail-under", "main-only").returncode == 0
 

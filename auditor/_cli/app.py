@@ -94,7 +94,6 @@ def command(target, python, directory, run, requests, interpreters, fmt, output,
 
 
 def _write(report, fmt: str, output: Optional[Path], color: str) -> None:
-    from interp_audit.app import as_scan_report
     from interp_audit.reports import app as app_report
 
     if fmt == "table" and output is None:
@@ -111,5 +110,5 @@ def _write(report, fmt: str, output: Optional[Path], color: str) -> None:
     elif fmt == "markdown":
         text = app_report.render_markdown(report)
     else:
-        text = formats.get(fmt).render(as_scan_report(report))
+        text = formats.get(fmt).render(app_report.as_scan_report(report))
     write_text(text, output)
