@@ -89,7 +89,7 @@ def audit_app(target: Target, app: AppTarget, options: AppOptions, store: Result
     source = open_source(target, ScanOptions(), store)
     stdlib = source.stdlib_names()
     env = probe_environment(app.directory)
-    ladder = Ladder(target.executable, options.timeout, stdlib, env)
+    ladder = Ladder(target.executable, options.timeout, stdlib, env=env)
     main = ladder.main_import(app.module, app.attribute)
     if not main.result.ok:
         raise AppError(f"{app.text} fails in the main interpreter (not a sub-interpreter problem): {main.result.error}")

@@ -78,6 +78,7 @@ class ScenarioResult:
     seconds: Optional[float] = None
     failed_module: Optional[str] = None  # the module whose import raised first
     missing_extensions: list[str] = field(default_factory=list)  # loaded in main, not here: a working fallback
+    inferred: Optional[str] = None  # why this scenario was derived from another instead of run
 
 
 @dataclass

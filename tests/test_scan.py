@@ -90,8 +90,10 @@ def test_crashes_name_signal_and_culprit(corpus_scan):
 def test_one_per_process_quotes_the_refusal(corpus_env, corpus_scan):
     _, dists, _ = corpus_scan
     oneper = dists["ia-fixture-oneper"]
-    assert oneper["modes"]["legacy"]["alone"]["ok"] is True
-    assert oneper["modes"]["legacy"]["beside_main"]["ok"] is False
+    assert oneper["modes"]["isolated"]["alone"]["ok"] is True
+    assert oneper["modes"]["isolated"]["beside_main"]["ok"] is False
+    # the refusal is NumPy's process-wide one: the lower rungs are inferred, not run
+    assert oneper["modes"]["legacy"]["ok"] is False and "known from numpy" in oneper["modes"]["legacy"]["inferred"]
     entries = {e["module"]: e for e in oneper["one_per_process"]}
     assert corpus_env.expected["ia-fixture-oneper"]["refusal"] in entries["ia_oneper"]["refusal"]
 
@@ -579,3 +581,47 @@ def test_relative_python_path_works(corpus_env, tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "ia-fixture-pure" in done.stdout and "own-gil" in done.stdout
+
+
+REAL_REFUSALS = {  # the texts as the frameworks raise them
+    "numpy": "ImportError: cannot load module more than once per process",
+    "pyo3": "ImportError: PyO3 modules do not yet support subinterpreters, see https://github.com/PyO3/pyo3/issues/576",
+    "cython": "ImportError: Interpreter change detected - this module can only be loaded into one interpreter per "
+              "process.",
+}
+
+
+@pytest.mark.parametrize("framework", sorted(REAL_REFUSALS))
+def test_each_known_process_wide_refusal_is_recognised(framework):
+    from interp_audit.model import ScenarioResult
+    from interp_audit.runtime.ladder import _process_wide_refusal, process_wide_refusals
+
+    assert framework in {name for name, _ in process_wide_refusals()}
+    text = REAL_REFUSALS[framework]
+    found = _process_wide_refusal(ScenarioResult(ok=False, error=text, error_chain=[text]))
+    assert found and found[0] == framework
+    other = "ImportError: module x does not support loading in subinterpreters"
+    assert _process_wide_refusal(ScenarioResult(ok=False, error=other, error_chain=[other])) is None
+
+
+@pytest.mark.parametrize("dist", ["ia-fixture-oneper", "ia-fixture-single", "ia-fixture-multi-notsupported"])
+def test_an_inferred_run_agrees_with_running_it(corpus_env, dist):
+    """Each inference rule, pinned to a fixture where it applies: the rungs and scenarios it
+    derives fail exactly as running them does."""
+    from interp_audit.runtime.ladder import Ladder
+    from interp_audit.source.environment import EnvironmentSource
+
+    source = EnvironmentSource(str(corpus_env.python), [dist])
+    [item] = source.items()
+    name = item.import_names[0]
+    inferred = Ladder(str(corpus_env.python), 30, source.stdlib_names()).climb(name, source.watched_extensions(item))
+    ran = Ladder(str(corpus_env.python), 30, source.stdlib_names(), infer=False).climb(
+        name, source.watched_extensions(item))
+    derived = [(mode, result) for mode, result in inferred.modes.items()
+               if result.inferred and "not run: beside main" in result.inferred
+               or result.alone is not None and result.alone.inferred]
+    assert derived  # the rule applied here
+    for mode, result in derived:
+        assert result.ok == ran.modes[mode].ok, mode
+        if result.alone is not None and result.alone.inferred:
+            assert result.alone.ok == ran.modes[mode].alone.ok is False, mode

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Optional
 
-from interp_audit.model import MODES, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict, to_dict
+from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict,
+                                to_dict)
 from interp_audit.probe import probe_path
 from interp_audit.runtime.worker import ProbeRun, run_probe
 from interp_audit.verdict import rung_outcome
@@ -109,6 +112,24 @@ def _describe_shutdown_crash(crash: Crash) -> str:
     return text + (f"; importing {crash.culprit} alone reproduces it" if crash.culprit else "")
 
 
+@functools.lru_cache(maxsize=None)
+def process_wide_refusals() -> tuple[tuple[str, "re.Pattern[str]"], ...]:
+    """(framework, pattern) of ``data/one_per_process.tsv``."""
+    rows = (line.split("\t", 1) for line in (Path(__file__).parent / "data" / "one_per_process.tsv")
+            .read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#"))
+    return tuple((framework, re.compile(pattern)) for framework, pattern in rows)
+
+
+def _process_wide_refusal(scenario: ScenarioResult) -> Optional[tuple[str, str]]:
+    """(framework, matched text) when the scenario failed with a known one-per-process refusal."""
+    for text in scenario.error_chain:
+        for framework, pattern in process_wide_refusals():
+            found = pattern.search(text)
+            if found:
+                return framework, found.group(0)
+    return None
+
+
 def _step_result(event: dict) -> ScenarioResult:
     return ScenarioResult(
         ok=bool(event.get("ok")),
@@ -171,9 +192,10 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
 class Ladder:
     """Runs the rungs, walks and controls for import names of one target interpreter."""
 
-    def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str],
+    def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str], infer: bool = True,
                  env: Optional[dict[str, str]] = None) -> None:
         self.python = python
+        self.infer = infer  # derive runs whose outcome is proven (docs/smoke.md, "Inferred runs")
         self.timeout = timeout
         self.stdlib_names = stdlib_names
         self.env = env  # the probes' environment (e.g. PYTHONPATH with an application's directory)
@@ -313,18 +335,43 @@ class Ladder:
                     for rest in SUB_MODES:
                         outcome.modes[rest] = ModeResult(ok=None, inferred="not run: the import fails in main")
                     return outcome
-            alone_run = self._run([name], mode, "alone", extensions)
             culprit = functools.partial(self._shutdown_culprit, mode)
-            scenarios = {
-                "alone": _scenario(alone_run, ("sub1",), outcome.main_loaded, self.stdlib_names, culprit),
-                "beside_main": _scenario(beside, ("sub1", "sub2"), outcome.main_loaded, self.stdlib_names, culprit),
-            }
+            beside_main = _scenario(beside, ("sub1", "sub2"), outcome.main_loaded, self.stdlib_names, culprit)
+            alone = self._refused_alone(beside, mode) if self.infer else None
+            if alone is None:
+                alone_run = self._run([name], mode, "alone", extensions)
+                alone = _scenario(alone_run, ("sub1",), outcome.main_loaded, self.stdlib_names, culprit)
+            scenarios = {"alone": alone, "beside_main": beside_main}
             controls = self._controls_for(mode, scenarios, outcome.main_stdlib)
             outcome.controls += controls
-            outcome.modes[mode] = rung_outcome(scenarios["alone"], scenarios["beside_main"], controls)
+            outcome.modes[mode] = rung_outcome(alone, beside_main, controls)
             if outcome.modes[mode].ok:
                 passed_above = mode
+            elif self.infer and alone.ok and _process_wide_refusal(beside_main):
+                self._infer_refused_below(outcome, mode, beside_main)
+                break
         return outcome
+
+    def _refused_alone(self, beside: ProbeRun, mode: str) -> Optional[ScenarioResult]:
+        """``alone`` on this rung, inferred when beside-main's first sub-interpreter met CPython's
+        refusal: the module's declared slot decides that, wherever main stands."""
+        first = next((e for e in beside.events if e.get("event") == "result" and e.get("where") == "sub1"), None)
+        if first is None or first.get("ok") or not any(REFUSAL.search(t) for t in first.get("chain") or ()):
+            return None
+        step = _step_result(first)
+        step.inferred = (f"not run: beside main's first {mode} sub-interpreter got CPython's refusal, "
+                         "which the module's declared slot decides whatever main imported")
+        return step
+
+    def _infer_refused_below(self, outcome: NameOutcome, mode: str, refused: ScenarioResult) -> None:
+        """Mark the rungs below ``mode`` as failing: ``refused`` is a process-wide refusal that
+        any second interpreter meets, whatever its kind."""
+        framework, text = _process_wide_refusal(refused)
+        for lower in SUB_MODES[SUB_MODES.index(mode) + 1:]:
+            outcome.modes[lower] = ModeResult(
+                ok=False, error=refused.error,
+                inferred=f"not run: beside main in {mode} met a one-interpreter-per-process refusal known from "
+                         f"{framework} ({text!r}), which any second interpreter meets")
 
     def walk(self, names: list[str], extensions: list[str], mode: str, exclude: list[str]) -> Walk:
         """Import every public submodule of ``names`` in main, then in two successive
