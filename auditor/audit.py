@@ -119,7 +119,7 @@ def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptio
             if check in ran:
                 rungs[check][mode] = checks.check(check).status
         failing = smoke_failures(checks, mode, controls)
-        below = _next_rung(mode)
+        below = next_rung(mode)
         if not failing or below is None:
             break
         mode, ran = below, tuple(failing)
@@ -128,7 +128,7 @@ def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptio
     return report, controls
 
 
-def _next_rung(mode: str) -> Optional[str]:
+def next_rung(mode: str) -> Optional[str]:
     index = SUB_MODES.index(mode) + 1
     return SUB_MODES[index] if index < len(SUB_MODES) else None
 

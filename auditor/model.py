@@ -405,6 +405,41 @@ class ScanReport:
     generated_at: str = ""
 
 
+@dataclass
+class Blocker:
+    """A module of an application's import graph that keeps the application from a better tier."""
+
+    module: str
+    distribution: Optional[str] = None  # None: the application's own code
+    framework: Optional[str] = None  # of the refusing extension module, when known
+    tier: Optional[str] = None  # the distribution's tier as the application uses it
+    blocks: list[str] = field(default_factory=list)  # the better tiers it rules out, best first
+    reason: str = ""  # one interpreter per process, refuses ..., crashed ...
+
+
+@dataclass
+class AppReport:
+    """``interp-audit app``: one application's readiness on one interpreter."""
+
+    target: str  # as given: module, module:attribute or a script path
+    module: str
+    attribute: Optional[str] = None
+    kind: Optional[str] = None  # asgi | wsgi | callable | object | None (a module)
+    python: Optional[PythonInfo] = None
+    tier: Optional[str] = None
+    app: Optional[DistributionResult] = None  # the target's own ladder, flags and notes
+    blockers: list[Blocker] = field(default_factory=list)  # worst first
+    degraded: list[dict[str, Any]] = field(default_factory=list)  # {module, distribution, rungs}
+    graph_modules: int = 0  # modules the target's import loaded in main
+    distributions: list[DistributionResult] = field(default_factory=list)  # third-party ones of the graph
+    known_problems: list[KnownProblem] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)  # --run: the behaviour per rung
+    notes: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str = ""
+    generated_at: str = ""
+
+
 def _written(obj: Any, f: dataclasses.Field) -> bool:
     """False for an optional key left out (see ``_optional``)."""
     guard = f.metadata.get("written_if")

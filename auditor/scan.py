@@ -43,7 +43,7 @@ def cache_key(run_python: str, python_version: str, item: AuditItem, options: Sc
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
-def _open_source(target: Target, options: ScanOptions, store: ResultStore) -> AuditSource:
+def open_source(target: Target, options: ScanOptions, store: ResultStore) -> AuditSource:
     document = stored_inventory(target.executable, target.sys_path, store, stdlib=options.stdlib)
     if options.stdlib:
         return StdlibSource(target.executable, options.names, document)
@@ -53,7 +53,7 @@ def _open_source(target: Target, options: ScanOptions, store: ResultStore) -> Au
 def scan_target(target: Target, options: ScanOptions, store: ResultStore,
                 progress: Optional[ProgressCallback] = None) -> InterpreterRun:
     """Audit every item of one target interpreter."""
-    source = _open_source(target, options, store)
+    source = open_source(target, options, store)
     python = source.python()
     python.chosen_because = target.chosen_because
     run_id = store.begin_run(python, source.scope, __version__)

@@ -26,6 +26,7 @@ from interp_audit.model import (
     SMOKE_FAILING_CHECKS,
     TIER_OF_MODE,
     BlockedBy,
+    Blocker,
     Control,
     DistributionResult,
     ExtensionInfo,
@@ -158,10 +159,14 @@ def smoke_tier(smoke: SmokeReport, controls: list[Control]) -> tuple[Optional[st
     ran in; a check passes in the rungs below the last one it failed in only where
     it ran there and passed.
     """
-    first = smoke.mode
+    return checks_tier(smoke.mode, smoke.rungs, controls)
+
+
+def checks_tier(first: str, rungs: dict[str, dict[str, str]], controls: list[Control]) -> tuple[Optional[str], list[str]]:
+    """The tier that behaviour checks first run in rung ``first`` allow (``rungs``: failing
+    check -> {mode: status}), and the checks that failed in ``first``."""
     if first == "main":
         return None, []
-    rungs = smoke.rungs
     failed_first = [c for c, seen in rungs.items() if _fails(c, first, seen.get(first), controls)]
     for mode in SUB_MODES[SUB_MODES.index(first):]:
         if not any(_fails(c, mode, seen.get(mode, "not run"), controls) for c, seen in rungs.items()
@@ -212,11 +217,16 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
     _flags(result, outcomes + climbs, walk, owner_of, stdlib_names)
     if result.smoke is not None:
         _apply_smoke(result)
+    _mark_cpython_problems(result)
+    result.flags = [f for f in FLAGS if f in result.flags]
+    return result
+
+
+def _mark_cpython_problems(result: DistributionResult) -> None:
+    """Each control that crashed names its CPython problem; the result lists them."""
     for control in result.controls:
         control.problem = problem_id(control) if control.crashed else None
     result.cpython_problems = sorted({c.problem for c in result.controls if c.problem})
-    result.flags = [f for f in FLAGS if f in result.flags]
-    return result
 
 
 def _module(outcome: "NameOutcome", kind: str, why: Optional[str]) -> ModuleResult:
@@ -369,3 +379,70 @@ def predict_from_static(result: DistributionResult,
         result.tier = None
     result.notes.append(note)
     return result
+
+# --------------------------------------------------------------------------- an application
+
+
+SUB_TIERS = tuple(TIER_OF_MODE[mode] for mode in SUB_MODES)
+
+
+def app_blockers(app: DistributionResult, graph: list[DistributionResult], run: Optional[dict] = None) -> list[Blocker]:
+    """What keeps an application (judged like a distribution whose one name is its target)
+    below own-gil: every distribution of its import graph with a worse tier, and its own code
+    (or its behaviour under ``--run``) when none of them explains its tier.  Worst first:
+    ranked by how far each lowers the tier."""
+    found = [_blocker(dist, dist.name) for dist in graph if dist.tier in SUB_TIERS[1:] + ("main-only",)]
+    explained = worst(b.tier for b in found)
+    if app.tier in SUB_TIERS[1:] + ("main-only",) and (explained is None or tier_rank(app.tier) > tier_rank(explained)):
+        own = _blocker(app, None)
+        if run and run.get("status") in ("failed", "crashed") and TIER_OF_MODE[run["mode"]] != app.tier:
+            own.reason = f"--run {run['status']} in {', '.join(m for m, s in run['rungs'].items() if s != 'passed')} " \
+                         f"interpreters: {_run_problem(run)}"
+        found.append(own)
+    return sorted(found, key=lambda b: (-tier_rank(b.tier), b.module))
+
+
+def _run_problem(run: dict) -> str:
+    crash = run.get("crash")
+    if crash:
+        what = "the worker process hung" if crash.get("timeout") else "the worker process crashed"
+        return what + (f" in {crash['culprit']}" if crash.get("culprit") else "")
+    if run.get("differences"):
+        return f"{len(run['differences'])} answers differ from the main interpreter's"
+    return f"{len(run.get('errors', []))} errors seen only in sub-interpreters"
+
+
+def _blocker(result: DistributionResult, distribution: Optional[str]) -> Blocker:
+    module, framework, reason = result.culprit or result.import_names[0], None, None
+    if result.one_per_process:
+        entry = result.one_per_process[0]
+        module, framework = entry["module"], entry["framework"]
+        reason = "one interpreter per process"
+    elif "crashed" in result.flags:
+        reason = f"crashes the process while importing {module}"
+    elif result.blocked_by:
+        blocked = result.blocked_by[0]
+        module = blocked.module
+        reason = f"refuses sub-interpreters ({'standard library' if blocked.stdlib else blocked.distribution})"
+    if reason is None:
+        failing = next((m for m in SUB_MODES if result.modes.get(m) and result.modes[m].ok is False), None)
+        error = result.modes[failing].error if failing else None
+        reason = f"fails in {failing} interpreters: {error}" if failing else "no sub-interpreter kind passes"
+    framework = framework or _framework_of(module, result.extensions)
+    return Blocker(module=module, distribution=distribution, framework=framework, tier=result.tier,
+                   blocks=list(SUB_TIERS[:SUB_TIERS.index(result.tier)] if result.tier in SUB_TIERS else SUB_TIERS),
+                   reason=reason)
+
+
+def apply_run(app: DistributionResult, run: dict) -> None:
+    """Lower the application's tier to the strictest rung where ``--run`` passed too
+    (``run["rungs"]``: mode -> status, from the first rung down), as the smoke checks do.
+    ``--run`` is the application's parallel check: a crash that the parallel check's
+    standard-library control reproduces is CPython's."""
+    if not run.get("rungs"):
+        return
+    _mark_cpython_problems(app)
+    tier, failed = checks_tier(run["mode"], {"parallel": run["rungs"]}, app.controls)
+    if failed and tier and tier_rank(tier) > tier_rank(app.tier):
+        app.notes.append(f"--run fails in {run['mode']} interpreters: {app.tier} -> {tier}")
+        app.tier = tier

@@ -33,6 +33,7 @@ COMMANDS = {
     "history": "history",
     "wheel": "wheel",
     "show": "show",
+    "app": "app",
 }
 
 

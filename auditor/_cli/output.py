@@ -47,6 +47,33 @@ def write_report(report: ScanReport, fmt: str, output: Optional[Path]) -> None:
     write_text(formats.get(fmt).render(report), output)
 
 
+def format_options(fail_under_help: str):
+    """``--format``, ``-o`` and ``--fail-under TIER`` (``fail_under_help`` says what is compared)."""
+    from interp_audit.model import TIERS
+    from interp_audit.reports import formats
+
+    def decorate(function):
+        function = click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
+                                help=fail_under_help)(function)
+        function = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                                help="Write the report to this file instead of standard output.")(function)
+        return click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
+                            help="Output format.")(function)
+    return decorate
+
+
+def worker_options(jobs_help: str):
+    """``-j/--jobs`` (``jobs_help``: what runs at the same time) and ``--timeout``."""
+    import os
+
+    def decorate(function):
+        function = click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+                                help="Seconds before a probe process counts as hung.")(function)
+        return click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 2,
+                            show_default="cores", help=jobs_help)(function)
+    return decorate
+
+
 COLOR_CHOICES = ("auto", "always", "never")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -17,7 +16,8 @@ from interp_audit.scan import scan
 from interp_audit.source.interface import SourceError
 from interp_audit.store.sqlite import SQLiteStore, store_path
 from interp_audit.target import Target, TargetError, resolve
-from interp_audit._cli.output import below, matrix_options, print_matrix, write_text
+from interp_audit._cli.output import (below, format_options, matrix_options, print_matrix, worker_options,
+                                      write_text)
 from interp_audit._cli.progress import progress_bar
 from interp_audit.rules.config import load_config
 from interp_audit.smoke_config import load_user_snippets
@@ -69,16 +69,8 @@ def _targets(pythons: tuple[str, ...], err: Console) -> list[Target]:
               help="Interpreter to audit: a path or a version like 3.13. Repeat for several. "
                    "Default: the running interpreter if CPython >= 3.12, else the newest one found.")
 @click.option("--stdlib", is_flag=True, help="Audit the target's standard-library modules instead of installed distributions.")
-@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
-              help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
-@click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
-              help="Exit 1 if any distribution's tier is worse than TIER (" + ", ".join(TIERS) + ").")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 2, show_default="cores",
-              help="Distributions audited at the same time.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Seconds before a probe process counts as hung.")
+@format_options("Exit 1 if any distribution's tier is worse than TIER (" + ", ".join(TIERS) + ").")
+@worker_options("Distributions audited at the same time.")
 @click.option("--static-only", is_flag=True,
               help="Run no package code: read extension binaries only and predict tiers from declared slots.")
 @click.option("--no-smoke", is_flag=True, help="Skip the behaviour checks after a successful import.")

@@ -9,9 +9,7 @@ from typing import Optional
 import click
 from rich.console import Console
 
-from interp_audit.model import TIERS
-from interp_audit.reports import formats
-from interp_audit._cli.output import below, write_report
+from interp_audit._cli.output import below, format_options, write_report
 
 EPILOG = """\b
 Examples:
@@ -37,12 +35,7 @@ project): one error line each, after the results of the others.
               help="Only wheels whose platform tag matches, e.g. 'manylinux*x86_64', 'macosx*', 'win_amd64'. Repeatable.")
 @click.option("--python-tag", "python_tags", multiple=True, metavar="GLOB",
               help="Only wheels whose Python tag matches, e.g. cp313 or 'cp31*'. Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
-              help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
-@click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
-              help="Exit 1 if any wheel's predicted tier is worse than TIER.")
+@format_options("Exit 1 if any wheel's predicted tier is worse than TIER.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where downloaded wheels are kept (default: the user cache directory).")
 def command(wheels, platforms, python_tags, fmt, output, fail_under, cache_dir: Optional[Path]) -> None:

@@ -14,7 +14,9 @@ literal (dict) with:
 * ``extensions`` -- dotted names of the distribution's extension modules, to
   report which of them got loaded (a silent pure-Python fallback shows here);
 * ``exclude``    -- (walk) modules left out, with their submodules;
-  ``max_modules``, ``walk_seconds`` -- (walk) bounds of the walk.
+  ``max_modules``, ``walk_seconds`` -- (walk) bounds of the walk;
+* ``attribute``  -- (mode ``main``) a dotted attribute of the first name to look
+  up after its import (an application's ``module:attribute``).
 
 Every event is one ``repr()`` of a dict written with a single ``os.write`` to
 EVENTS_FD, so the parent can read them back even after a crash:
@@ -29,6 +31,8 @@ EVENTS_FD, so the parent can read them back even after a crash:
   ``loaded`` (which of ``extensions`` are in sys.modules) and
   ``top_level_loaded`` (the top-level names of every module that the import
   loaded in that interpreter: the shutdown-crash culprit candidates);
+* ``{"event": "attribute", "ok": ..., "error": ..., "kind": ...}``: the looked-up
+  attribute, ``kind`` being ``asgi`` | ``wsgi`` | ``callable`` | ``object``;
 * ``{"event": "done"}`` when all steps ran (a crash after it happened at shutdown);
 * ``{"event": "unsupported", "reason": ...}`` when the mode cannot be made here.
 
@@ -177,6 +181,39 @@ def _in_sub(fd, mode, where, request, names, interpreters):
         _emit(fd, {"event": "probe-error", "where": where, "error": escaped[:MAX_TEXT]})
 
 
+def app_kind(obj):
+    """How a worker would serve ``obj``: ``asgi`` (async, 3 parameters), ``wsgi`` (2),
+    ``callable`` or ``object``."""
+    import inspect
+
+    if not callable(obj):
+        return "object"
+    call = obj if inspect.isroutine(obj) else getattr(type(obj), "__call__", obj)
+    try:
+        parameters = [p for p in inspect.signature(obj).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return "callable"
+    if len(parameters) == 3 and (inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(obj)):
+        return "asgi"
+    if len(parameters) == 2:
+        return "wsgi"
+    return "callable"
+
+
+def _attribute(fd, name, attribute):
+    module = sys.modules.get(name)
+    event = {"event": "attribute", "ok": False, "error": None, "kind": None}
+    try:
+        obj = module
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+        event.update(ok=True, kind=app_kind(obj))
+    except BaseException as exc:
+        event["error"] = "%s: %s" % (type(exc).__name__, exc)
+    _emit(fd, event)
+
+
 def main(argv):
     import ast
 
@@ -198,6 +235,8 @@ def main(argv):
     if mode == "main" or scenario in ("beside_main", "walk"):
         probe_modules = set(sys.modules) - startup
         exec(_call("main", fd, request, names, probe_modules), {"__name__": "__interp_audit__"})
+        if request.get("attribute") and names and names[0] in sys.modules:
+            _attribute(fd, names[0], request["attribute"])
     if mode != "main":
         rounds = 1 if scenario == "alone" else 2
         for index in range(rounds):

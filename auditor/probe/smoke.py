@@ -5,7 +5,7 @@ standard library only, it never imports interp_audit.  REQUEST is a Python
 literal (dict) with:
 
 * ``check``       -- ``generic`` | ``snippet`` | ``parallel`` | ``reimport`` |
-  ``static_types`` | ``cross_interpreter`` | ``cost``;
+  ``static_types`` | ``cross_interpreter`` | ``cost`` | ``app``;
 * ``mode``        -- the kind of interpreter: ``isolated`` | ``shared-gil`` |
   ``legacy`` | ``main`` (``main`` only for ``generic`` and ``snippet``);
 * ``import_names``, ``extensions`` -- the distribution's top-level import names
@@ -14,7 +14,9 @@ literal (dict) with:
   ``result``, whose ``repr`` (addresses removed) is compared between interpreters;
 * ``parallel``, ``rounds``, ``iterations``, ``samples``, ``max_modules``,
   ``walk_seconds`` -- sizes; ``deadline`` -- seconds this probe may run before
-  it reports a hang itself.
+  it reports a hang itself;
+* ``app``         -- (check ``app``) ``{"module", "attribute", "kind", "requests"}``:
+  an application served as a worker would serve it (``APP_TASK``).
 
 Sub-interpreters are kept alive as *members*: each runs, in its own thread, a
 loop that reads task code from a pipe, ``exec``s it and writes a reply back
@@ -409,6 +411,133 @@ reply["seconds"] = time.perf_counter() - started
 '''
 
 
+# Serve an application in this interpreter, one phase per task: "start" imports
+# it and runs its start-up (ASGI lifespan, on this interpreter's own event
+# loop), "requests" waits at the barrier and runs every request (ASGI, WSGI or a
+# plain call), "stop" runs the lifespan shutdown.
+APP_TASK = r'''
+import asyncio, importlib, io, os, time
+app_state = state.setdefault("app", {})
+
+def serve_asgi(app, method, target):
+    path, _, query = target.partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "root_path": "", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 50000),
+             "server": ("testserver", 80), "state": dict(app_state.get("lifespan_state", {}))}
+    response = {"status": None, "body": []}
+
+    async def run():
+        done = asyncio.Event()
+
+        async def receive():
+            if not response.get("asked"):
+                response["asked"] = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                response["body"].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    done.set()
+        await app(scope, receive, send)
+    app_state["loop"].run_until_complete(run())
+    return response["status"], b"".join(response["body"])
+
+def serve_wsgi(app, method, target):
+    path, _, query = target.partition("?")
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
+               "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+               "HTTP_HOST": "testserver", "CONTENT_LENGTH": "0", "wsgi.version": (1, 0),
+               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(),
+               "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False}
+    status, chunks = [], []
+
+    def start_response(line, headers, exc_info=None):
+        status.append(int(line.split()[0]))
+        return chunks.append
+    body = app(environ, start_response)
+    try:
+        chunks.extend(body)
+    finally:
+        getattr(body, "close", lambda: None)()
+    return (status or [None])[0], b"".join(chunks)
+
+def serve_call(app):
+    value = app()
+    if asyncio.iscoroutine(value):
+        value = app_state["loop"].run_until_complete(value)
+    return None, normal(value).encode()
+
+async def lifespan(app, message):
+    if message == "lifespan.startup":
+        inbox, outbox = asyncio.Queue(), asyncio.Queue()
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+        task = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
+        app_state.update(lifespan=(inbox, outbox, task), lifespan_state=scope["state"])
+    elif "lifespan" not in app_state:
+        return
+    inbox, outbox, task = app_state["lifespan"]
+    await inbox.put({"type": message})
+    answer = asyncio.ensure_future(outbox.get())
+    await asyncio.wait({task, answer}, return_when=asyncio.FIRST_COMPLETED)
+    if answer.done():
+        if answer.result()["type"].endswith(".failed"):
+            raise RuntimeError("%s failed: %s" % (message, answer.result().get("message", "")))
+        return
+    answer.cancel()
+    app_state.pop("lifespan")
+    if task.exception() is not None and message == "lifespan.shutdown":
+        raise task.exception()
+    app_state["no_lifespan"] = True  # an app that does not speak lifespan ends the task at once
+
+if ARGS["phase"] == "requests" and ARGS["barrier"]:
+    os.write(ARGS["barrier"][0], b"x")
+    os.read(ARGS["barrier"][1], 1)
+started = time.perf_counter()
+if ARGS["phase"] != "start" and "app" not in app_state:
+    reply["skipped"] = "the start-up failed"
+elif ARGS["phase"] == "start":
+    with step("import " + ARGS["module"]):
+        obj = importlib.import_module(ARGS["module"])
+    for part in (ARGS["attribute"] or "").split(".") if ARGS["attribute"] else ():
+        obj = getattr(obj, part)
+    app_state["app"] = obj
+    app_state["loop"] = asyncio.new_event_loop()
+    if ARGS["kind"] == "asgi":
+        with step("lifespan startup"):
+            app_state["loop"].run_until_complete(lifespan(obj, "lifespan.startup"))
+elif ARGS["phase"] == "requests":
+    answers = []
+    for request in ARGS["requests"]:
+        method, _, target = request.partition(" ")
+        answer = {"request": request, "status": None, "body": None, "error": None}
+        try:
+            with step("serve " + request):
+                if ARGS["kind"] == "asgi":
+                    answer["status"], body = serve_asgi(app_state["app"], method, target or "/")
+                elif ARGS["kind"] == "wsgi":
+                    answer["status"], body = serve_wsgi(app_state["app"], method, target or "/")
+                else:
+                    answer["status"], body = serve_call(app_state["app"])
+            answer["body"] = clip(body.decode("utf-8", "replace"))
+        except BaseException as exc:
+            answer["error"] = chain(exc)[0]
+        answers.append(answer)
+    reply["answers"] = answers
+else:
+    if ARGS["kind"] == "asgi":
+        with step("lifespan shutdown"):
+            app_state["loop"].run_until_complete(lifespan(app_state["app"], "lifespan.shutdown"))
+    app_state["loop"].close()
+reply["seconds"] = time.perf_counter() - started
+'''
+
+
 class Hang(Exception):
     """A member did not answer before the deadline."""
 
@@ -631,6 +760,19 @@ def check_snippet(probe):
         probe.emit(event)
 
 
+def _release(probe, members, ready_r, go_w, what):
+    """Wait until every live member reached the start barrier (one byte each on ``ready_r``),
+    then let them all go at once."""
+    live = [m for m in members if not m.exited]
+    arrived = 0
+    while arrived < len(live):
+        left = probe.deadline - time.monotonic()
+        if left <= 0 or not select.select([ready_r], [], [], left)[0]:
+            raise Hang(what)
+        arrived += len(os.read(ready_r, len(live) - arrived))
+    os.write(go_w, b"x" * len(live))
+
+
 def check_parallel(probe):
     """N interpreters import and run the workload at the same moment, several rounds."""
     request = probe.request
@@ -642,14 +784,7 @@ def check_parallel(probe):
         code = _workload(request, request["snippets"], int(request.get("iterations", 5)), (ready_w, go_r))
         for member in members:
             member.submit(code)
-        live = [m for m in members if not m.exited]
-        arrived = 0
-        while arrived < len(live):
-            left = probe.deadline - time.monotonic()
-            if left <= 0 or not select.select([ready_r], [], [], left)[0]:
-                raise Hang("the parallel start barrier")
-            arrived += len(os.read(ready_r, len(live) - arrived))
-        os.write(go_w, b"x" * len(live))
+        _release(probe, members, ready_r, go_w, "the parallel start barrier")
         replies = [member.result() for member in members]
         probe.close_all(members, together=True)
         for fd in (ready_r, ready_w, go_r, go_w):
@@ -780,6 +915,50 @@ def check_cost(probe):
     probe.emit({"event": "result", "check": "cost", "ok": True, "samples": samples, "rss_source": source})
 
 
+def check_app(probe):
+    """Serve an application as a worker pool would: first in main (the reference), then
+    start ``parallel`` interpreters at once, send every request in all of them at the same
+    moment, shut them down; record answers, start-up time and memory per interpreter."""
+    request = probe.request
+    args = dict(request["app"], barrier=None)
+
+    def submit(members, name, barrier=None):
+        for member in members:
+            member.submit(_task(APP_TASK, dict(args, phase=name, barrier=barrier)))
+
+    main = MainMember(probe, "main")
+    reference = {name: main.call(_task(APP_TASK, dict(args, phase=name))) for name in ("start", "requests", "stop")}
+    count = int(request.get("parallel", 4))
+    before, source = _rss_kib()
+    created = time.perf_counter()
+    members = [probe.member("app%d" % (index + 1)) for index in range(count)]
+    create_seconds = (time.perf_counter() - created) / count
+    submit(members, "start")
+    starts = [member.result() for member in members]
+    after, _ = _rss_kib()
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    submit(members, "requests", (ready_w, go_r))
+    _release(probe, members, ready_r, go_w, "the request barrier")
+    served = [member.result() for member in members]
+    submit(members, "stop")
+    stops = [member.result() for member in members]
+    probe.close_all(members, together=True)
+    for fd in (ready_r, ready_w, go_r, go_w):
+        os.close(fd)
+
+    def outcome(where, start, answers, stop):
+        return {"where": where, "start": _failure(start) if not start["ok"] else None,
+                "startup_seconds": start.get("seconds"), "answers": answers.get("answers", []),
+                "requests": None if answers["ok"] else _failure(answers),
+                "stop": _failure(stop) if not stop["ok"] else None}
+
+    probe.emit({"event": "result", "check": "app", "main": outcome("main", *reference.values()),
+                "members": [outcome(m.where, *r) for m, r in zip(members, zip(starts, served, stops))],
+                "cost": {"interpreter_seconds": create_seconds, "rss_kib_per_interpreter": (after - before) // count,
+                         "rss_source": source}})
+
+
 CHECKS = {
     "generic": check_generic,
     "snippet": check_snippet,
@@ -788,6 +967,7 @@ CHECKS = {
     "static_types": check_static_types,
     "cross_interpreter": check_cross_interpreter,
     "cost": check_cost,
+    "app": check_app,
 }
 
 

@@ -59,6 +59,16 @@ class NameOutcome:
 
 
 @dataclass
+class MainImport:
+    """One import in a fresh main interpreter: its result, the modules it loaded (its import
+    graph, from the probe's load markers) and, when asked, the attribute it looked up."""
+
+    result: ScenarioResult
+    modules: list[str] = field(default_factory=list)
+    attribute: Optional[dict] = None  # {"ok", "error", "kind": asgi | wsgi | callable | object}
+
+
+@dataclass
 class Walk:
     """Public submodules imported in main and two successive sub-interpreters of ``mode``."""
 
@@ -182,11 +192,13 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
 class Ladder:
     """Runs the rungs, walks and controls for import names of one target interpreter."""
 
-    def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str], infer: bool = True) -> None:
+    def __init__(self, python: str, timeout: float, stdlib_names: frozenset[str], infer: bool = True,
+                 env: Optional[dict[str, str]] = None) -> None:
         self.python = python
         self.infer = infer  # derive runs whose outcome is proven (docs/smoke.md, "Inferred runs")
         self.timeout = timeout
         self.stdlib_names = stdlib_names
+        self.env = env  # the probes' environment (e.g. PYTHONPATH with an application's directory)
         self.unsupported: dict[str, str] = {}  # mode -> why this interpreter cannot make it
         self._reproduces_shutdown_crash: dict[tuple[str, str], bool] = {}
         self._controls: dict[tuple[str, str, tuple[str, ...]], Control] = {}
@@ -208,7 +220,16 @@ class Ladder:
 
     def _run(self, names: list[str], mode: str, scenario: str, extensions: list[str], **more) -> ProbeRun:
         request = {"names": names, "mode": mode, "scenario": scenario, "extensions": extensions, **more}
-        return run_probe(self.python, probe_path("runtime"), request, self.timeout)
+        return run_probe(self.python, probe_path("runtime"), request, self.timeout, self.env)
+
+    def main_import(self, name: str, attribute: Optional[str] = None) -> MainImport:
+        """Import ``name`` in a fresh main interpreter (then look up ``attribute`` in it)."""
+        run = self._run([name], "main", "alone", [], attribute=attribute)
+        result = _scenario(run, ("main",), None, self.stdlib_names, lambda loaded: None)
+        events = run.events[:next((i for i, e in enumerate(run.events) if e.get("event") == "result"), len(run.events))]
+        modules = [e["module"] for e in events if e.get("event") == "begin" and e.get("where") == "main"]
+        found = next((e for e in run.events if e.get("event") == "attribute"), None)
+        return MainImport(result=result, modules=list(dict.fromkeys(modules)), attribute=found)
 
     def _unsupported_reason(self, run: ProbeRun) -> Optional[str]:
         for event in run.events:

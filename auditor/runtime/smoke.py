@@ -85,14 +85,15 @@ def _describe_crash(probe: ProbeRun, hang: bool, stdlib_names: Iterable[str]) ->
     return crash, ["%s: %s %s" % step for step in still]
 
 
-def run_worker(python: str, request: dict, timeout: float, stdlib_names: Iterable[str] = ()) -> WorkerRun:
-    """Run the smoke probe once in a fresh process of ``python``; never raises.
+def run_worker(python: str, request: dict, timeout: float, stdlib_names: Iterable[str] = (),
+               env: Optional[dict[str, str]] = None) -> WorkerRun:
+    """Run the smoke probe once in a fresh process of ``python`` (environment ``env``); never raises.
 
     ``stdlib_names`` are the top-level standard-library modules of ``python``,
     to tell a crash of CPython itself from one of the package.
     """
     try:
-        probe = run_probe(python, PROBE, request, timeout)
+        probe = run_probe(python, PROBE, request, timeout, env)
     except OSError as exc:
         return WorkerRun(error="cannot start %s: %s" % (python, exc))
     run = WorkerRun(events=probe.events, seconds=probe.seconds)
@@ -425,3 +426,61 @@ def _explain_parallel(report: dict) -> None:
     if not left:
         parallel.update(status="passed", ok=True,
                         note="every error or difference also shows without concurrency (see explained_by)")
+
+
+def run_app(python: str, module: str, attribute: Optional[str], kind: Optional[str], mode: str,
+            requests: list[str], *, parallel: int = 4, timeout: float = 60,
+            stdlib_names: Iterable[str] = (), env: Optional[dict[str, str]] = None) -> dict:
+    """Serve an application in ``parallel`` interpreters of ``mode`` at once, as a worker pool
+    would (``check_app`` of ``auditor/probe/smoke.py``), and compare every answer with the
+    main interpreter's.  ``kind`` (asgi, wsgi, callable) says how to serve it.
+
+    Returns ``{"status": passed | failed | crashed | error, "mode", "main", "members",
+    "differences", "errors", "cost", "crash"}``: ``differences`` are answers that differ from
+    main's, ``errors`` are failures seen only in sub-interpreters."""
+    request = {"check": "app", "mode": mode, "parallel": int(parallel),
+               "deadline": max(timeout * 0.8, timeout - 5),
+               "app": {"module": module, "attribute": attribute, "kind": kind, "requests": list(requests)}}
+    run = run_worker(python, request, timeout, stdlib_names, env)
+    found = run.results("app")
+    result: dict[str, Any] = {"mode": mode, "kind": kind, "interpreters": int(parallel), "requests": list(requests),
+                              "differences": [], "errors": [], "crash": None, "seconds": round(run.seconds, 3)}
+    if found:
+        event = found[0]
+        result.update(main=event["main"], members=event["members"], cost=dict(event["cost"]))
+        result["cost"]["startup_seconds_median"] = _median(
+            [m["startup_seconds"] for m in event["members"] if m["startup_seconds"] is not None])
+        _compare_with_main(result)
+    if run.crash:
+        result.update(_crash_fields(run))
+    elif not found:
+        result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
+    elif result["main"]["start"] or result["main"]["requests"]:
+        failure = result["main"]["start"] or result["main"]["requests"]
+        result.update(status="error", ok=None, error="the application fails in the main interpreter: "
+                      + str(failure["error"]))
+    else:
+        bad = result["differences"] or result["errors"]
+        result.update(status="failed" if bad else "passed", ok=not bad)
+    return result
+
+
+def _compare_with_main(result: dict) -> None:
+    """Fill ``differences`` and ``errors`` (seen in a sub-interpreter, not in main)."""
+    main = result["main"]
+    expected = {a["request"]: a for a in main["answers"]}
+    main_errors = {(main.get(phase) or {}).get("error") for phase in ("start", "requests", "stop")}
+    for member in result["members"]:
+        for phase in ("start", "requests", "stop"):
+            failure = member.get(phase)
+            if failure and failure.get("error") not in main_errors:
+                result["errors"].append({"where": member["where"], "phase": phase, "error": failure["error"]})
+        for answer in member["answers"]:
+            reference = expected.get(answer["request"], {})
+            if answer["error"] and answer["error"] != reference.get("error"):
+                result["errors"].append({"where": member["where"], "phase": answer["request"],
+                                         "error": answer["error"]})
+            elif (answer["status"], answer["body"]) != (reference.get("status"), reference.get("body")):
+                result["differences"].append({"where": member["where"], "request": answer["request"],
+                                              "main": {"status": reference.get("status"), "body": reference.get("body")},
+                                              "got": {"status": answer["status"], "body": answer["body"]}})
