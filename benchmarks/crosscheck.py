@@ -65,6 +65,7 @@ RUNGS = ("isolated", "shared-gil", "legacy")
 TIER_OF_RUNG = {"isolated": "own-gil", "shared-gil": "shared-gil", "legacy": "legacy-only"}
 TIERS = ("own-gil", "shared-gil", "legacy-only", "main-only", "broken")
 CONTROL_RUNS = 5
+MAIN_SCANNER = "/work/main/.venv/bin/interp-audit"  # the lead's checkout: an editable install of main
 
 # --- code run in the target python (standard library only) ---------------------------
 
@@ -455,7 +456,8 @@ def canonical(name: str) -> str:
 # --- the scan and the comparison ------------------------------------------------------
 
 def run_scan(interp_audit: str, python: str, output: Path, smoke: bool) -> dict:
-    command = [interp_audit, "scan", "--python", python, "--format", "json", "--no-cache", "-o", str(output)]
+    scanner = [interp_audit] if interp_audit else [sys.executable, "-m", "interp_audit"]
+    command = scanner + ["scan", "--python", python, "--format", "json", "--no-cache", "-o", str(output)]
     if not smoke:
         command.append("--no-smoke")
     print("running " + " ".join(command), flush=True)
@@ -614,7 +616,7 @@ def _print_cpython_crashes(results: list[dict]) -> None:
 
 # --- command line --------------------------------------------------------------------------
 
-def _target(args: argparse.Namespace) -> str:
+def _target(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
     """The venv python to check: ``--python`` itself when it is a venv's, else bench_scan's venv."""
     python = Path(args.python)
     if python.exists() and (python.parent.parent / "pyvenv.cfg").exists() and not args.env:
@@ -626,7 +628,7 @@ def _target(args: argparse.Namespace) -> str:
     try:
         target = resolve(args.python)
     except TargetError as exc:
-        raise SystemExit(f"error: {exc}")
+        parser.error(str(exc))
     env = args.env or Path(f"/tmp/bench-scan-{target.version[0]}{target.version[1]}")
     return str(prepare(env.absolute(), target.executable, REQUIREMENTS))
 
@@ -641,8 +643,9 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=2, help="fresh processes at a time (default: 2)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per process (default: 120)")
     parser.add_argument("--max-submodules", type=int, default=200, help="per distribution (default: 200)")
-    parser.add_argument("--interp-audit", default="/work/main/.venv/bin/interp-audit",
-                        help="the scanner to compare with (default: %(default)s)")
+    parser.add_argument("--interp-audit", default=MAIN_SCANNER if Path(MAIN_SCANNER).exists() else None,
+                        help=f"the scanner to compare with (default: {MAIN_SCANNER} when it exists, "
+                             "else this Python's interp_audit)")
     parser.add_argument("--with-smoke", action="store_true", help="also compare with a scan with smoke checks")
     parser.add_argument("--save", type=Path, help="write the cross-check's results (JSON) here")
     parser.add_argument("--load", type=Path, help="read cross-check results saved by --save instead of running")
@@ -657,7 +660,7 @@ def main() -> None:
         saved = json.loads(args.load.read_text())
         python, results = saved["python"], saved["results"]
     else:
-        python = _target(args)
+        python = _target(args, parser)
         runner = Runner(python, args.jobs, args.timeout)
         checker = CrossCheck(runner)
         dists = [d for d in checker.inventory() if wanted is None or canonical(d["name"]) in wanted]
