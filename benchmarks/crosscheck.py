@@ -551,6 +551,8 @@ def differences(ours: dict, theirs: dict) -> list[str]:
         note = f" (main: {entry['main_error']})" if entry and entry.get("main_error") else ""
         error = f" (scan error: {module.get('error')})" if module and module.get("error") else ""
         lines.append(f"    {name}: crosscheck {mine}{note}, scan {scan}{error}")
+        if module and module.get("inferred") and not module.get("modes"):
+            lines.append(f"      scan did not run it: {module['inferred']}")
         lines += _rung_lines(entry, module)
     return lines
 
