@@ -65,6 +65,7 @@ RUNGS = ("isolated", "shared-gil", "legacy")
 TIER_OF_RUNG = {"isolated": "own-gil", "shared-gil": "shared-gil", "legacy": "legacy-only"}
 TIERS = ("own-gil", "shared-gil", "legacy-only", "main-only", "broken")
 CONTROL_RUNS = 5
+MAIN_SCANNER = "/work/main/.venv/bin/interp-audit"  # the lead's checkout: an editable install of main
 
 # --- code run in the target python (standard library only) ---------------------------
 
@@ -139,13 +140,13 @@ while queue and found < limit:
             queue.append(module)
 """
 
-# argv: OUT, json [stdlib top names]
+# argv: OUT, NAME
 STDLIB_LOADED = r"""
-import json, sys
+import sys
 before = set(sys.modules)
-__import__(sys.argv[1])
-std = sys.stdlib_module_names
-print(json.dumps([m for m in sys.modules if m not in before and m.split(".")[0] in std]))
+__import__(sys.argv[2])
+with open(sys.argv[1], "a") as f:
+    f.write(repr([m for m in sys.modules if m not in before and m.split(".")[0] in sys.stdlib_module_names]) + "\n")
 """
 
 # Runs in every sub-interpreter and, beside main, in main.  NAMES: the imports; STRICT:
@@ -322,8 +323,9 @@ class CrossCheck:
 
     def stdlib_loaded(self, name: str) -> list[str]:
         if name not in self._stdlib_loaded:
-            done = self.runner.run(STDLIB_LOADED, name)
-            self._stdlib_loaded[name] = json.loads(done["stdout"]) if done["rc"] == 0 else []
+            out = self.runner.outfile()
+            self.runner.run(STDLIB_LOADED, out, name)
+            self._stdlib_loaded[name] = next(iter(_events(out)), [])
         return self._stdlib_loaded[name]
 
     # scenarios ----------------------------------------------------------------------------
@@ -401,6 +403,14 @@ class CrossCheck:
                 entry["tier"] = TIER_OF_RUNG[rung]
 
     def distribution(self, dist: dict, limit: int, pool: ThreadPoolExecutor) -> dict:
+        """The distribution's result; a failure of this script is kept as its ``error``, the run goes on."""
+        try:
+            return self._distribution(dist, limit, pool)
+        except Exception as exc:  # noqa: BLE001 - one distribution's problem must not lose the others
+            return {"name": dist["name"], "version": dist["version"], "tier": "error", "names": {},
+                    "error": f"{type(exc).__name__}: {exc}"}
+
+    def _distribution(self, dist: dict, limit: int, pool: ThreadPoolExecutor) -> dict:
         started = time.perf_counter()
         tops = dist["top_level"]
         in_main = dict(zip(tops, pool.map(self.imports_in_main, tops)))
@@ -446,7 +456,8 @@ def canonical(name: str) -> str:
 # --- the scan and the comparison ------------------------------------------------------
 
 def run_scan(interp_audit: str, python: str, output: Path, smoke: bool) -> dict:
-    command = [interp_audit, "scan", "--python", python, "--format", "json", "--no-cache", "-o", str(output)]
+    scanner = [interp_audit] if interp_audit else [sys.executable, "-m", "interp_audit"]
+    command = scanner + ["scan", "--python", python, "--format", "json", "--no-cache", "-o", str(output)]
     if not smoke:
         command.append("--no-smoke")
     print("running " + " ".join(command), flush=True)
@@ -530,7 +541,7 @@ def differences(ours: dict, theirs: dict) -> list[str]:
         entry, module = ours["names"].get(name), modules.get(name)
         mine = entry["tier"] if entry else "not listed"
         scan = ("excluded" if module.get("excluded") else module.get("tier")) if module else "not listed"
-        if mine == scan or (entry and mine not in TIERS and not module):
+        if mine == scan or mine == "not tried" or (entry and mine not in TIERS and not module):
             continue
         # a name listed on one side only matters when its tier is below the other side's distribution tier
         if not module and _rank(mine) <= _rank(theirs.get("tier")):
@@ -540,50 +551,74 @@ def differences(ours: dict, theirs: dict) -> list[str]:
         note = f" (main: {entry['main_error']})" if entry and entry.get("main_error") else ""
         error = f" (scan error: {module.get('error')})" if module and module.get("error") else ""
         lines.append(f"    {name}: crosscheck {mine}{note}, scan {scan}{error}")
+        if module and module.get("inferred") and not module.get("modes"):
+            lines.append(f"      scan did not run it: {module['inferred']}")
         lines += _rung_lines(entry, module)
     return lines
 
 
 def compare(results: list[dict], scans: dict[str, dict[str, dict]]) -> int:
-    if not scans:
-        for ours in sorted(results, key=lambda r: canonical(r["name"])):
-            print(f"{ours['name'][:28]:28s} {ours['tier']}")
-        return 0
+    """Print the table and every difference; return the number of distribution tiers that differ."""
+    results = sorted(results, key=lambda r: canonical(r["name"]))
     labels = list(scans)
     print()
-    header = f"{'distribution':28s} {'crosscheck':12s} " + " ".join(f"{label:14s}" for label in labels) + " agree"
-    print(header)
-    print("-" * len(header))
-    disagreeing = []
-    for ours in sorted(results, key=lambda r: canonical(r["name"])):
+    header = f"{'distribution':28s} {'crosscheck':12s} " + " ".join(f"{label:15s}" for label in labels)
+    print(header + (" agree" if labels else ""))
+    print("-" * (len(header) + 6))
+    disagreeing, name_differences = [], []
+    for ours in results:
         key = canonical(ours["name"])
         tiers = [(scans[label].get(key) or {}).get("tier") or "missing" for label in labels]
-        agree = tiers[0] == ours["tier"]
-        print(f"{ours['name'][:28]:28s} {ours['tier']:12s} " + " ".join(f"{t:14s}" for t in tiers)
-              + (" yes" if agree else " NO"))
-        if not agree:
-            disagreeing.append(ours)
-    cpython = [(r["name"], n, rung, s) for r in results for n, e in r["names"].items()
-               for rung, o in e["rungs"].items() for s in ("alone", "beside_main")
-               if (o.get(s) or {}).get("cpython_crash")]
-    if cpython:
-        print(f"\nCPython's own crashes (the standard library alone reproduced them; not counted): {len(cpython)}")
-        for dist, name, rung, scenario in cpython:
-            print(f"  {dist}: {name} {rung} {scenario}")
-    for ours in disagreeing:
-        theirs = scans[labels[0]].get(canonical(ours["name"])) or {}
-        print(f"\n{ours['name']}: crosscheck {ours['tier']}, {labels[0]} {theirs.get('tier')}"
-              + (f"; scan flags {theirs.get('flags')}" if theirs.get("flags") else ""))
-        for line in differences(ours, theirs):
-            print(line)
-    print(f"\n{len(results) - len(disagreeing)} agreements, {len(disagreeing)} disagreements "
-          f"(crosscheck against {labels[0]})")
+        agree = not labels or tiers[0] == ours["tier"]
+        print(f"{ours['name'][:28]:28s} {ours['tier']:12s} " + " ".join(f"{t:15s}" for t in tiers)
+              + ("" if not labels else " yes" if agree else " NO"))
+        if labels:
+            lines = differences(ours, scans[labels[0]].get(key) or {})
+            (name_differences if agree else disagreeing).append((ours, lines))
+    _print_cpython_crashes(results)
+    name_differences = [(ours, lines) for ours, lines in name_differences if lines]
+    for title, items in (("Distribution tiers that differ", disagreeing),
+                         ("Same distribution tier, but some names' tiers differ", name_differences)):
+        if items:
+            print(f"\n{title} ({labels[0]}):")
+        for ours, lines in items:
+            theirs = scans[labels[0]].get(canonical(ours["name"])) or {}
+            print(f"\n  {ours['name']}: crosscheck {ours['tier']}, scan {theirs.get('tier')}"
+                  + (f"; scan flags {theirs.get('flags')}" if theirs.get("flags") else "")
+                  + (f"; crosscheck error {ours['error']}" if ours.get("error") else ""))
+            for line in lines:
+                print(line)
+    if labels:
+        print(f"\n{len(results) - len(disagreeing)} agreements, {len(disagreeing)} disagreements "
+              f"(crosscheck against {labels[0]}); {len(name_differences)} more distributions agree on the tier "
+              "but not on some names")
     return len(disagreeing)
+
+
+def _print_cpython_crashes(results: list[dict]) -> None:
+    """Per distribution, the scenarios whose crash the standard library alone reproduced."""
+    crashes: dict[str, list[str]] = {}
+    for result in results:
+        for name, entry in result["names"].items():
+            for rung, outcome in entry["rungs"].items():
+                for scenario in ("alone", "beside_main"):
+                    run = outcome.get(scenario) or {}
+                    if run.get("cpython_crash"):
+                        stderr = (run.get("stderr") or "").strip().splitlines()
+                        crashes.setdefault(result["name"], []).append(
+                            f"{rung} {scenario} {run['crash']}" + (f" ({stderr[-1][:60]})" if stderr else ""))
+    if crashes:
+        total = sum(len(v) for v in crashes.values())
+        print(f"\nCPython's own crashes (the standard library alone reproduced them; they do not fail a rung): "
+              f"{total} scenarios in {len(crashes)} distributions")
+        for dist, items in crashes.items():
+            kinds = sorted(set(items))
+            print(f"  {dist}: {len(items)} scenarios; " + "; ".join(kinds[:3]) + (" ..." if len(kinds) > 3 else ""))
 
 
 # --- command line --------------------------------------------------------------------------
 
-def _target(args: argparse.Namespace) -> str:
+def _target(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
     """The venv python to check: ``--python`` itself when it is a venv's, else bench_scan's venv."""
     python = Path(args.python)
     if python.exists() and (python.parent.parent / "pyvenv.cfg").exists() and not args.env:
@@ -595,7 +630,7 @@ def _target(args: argparse.Namespace) -> str:
     try:
         target = resolve(args.python)
     except TargetError as exc:
-        raise SystemExit(f"error: {exc}")
+        parser.error(str(exc))
     env = args.env or Path(f"/tmp/bench-scan-{target.version[0]}{target.version[1]}")
     return str(prepare(env.absolute(), target.executable, REQUIREMENTS))
 
@@ -610,8 +645,9 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=2, help="fresh processes at a time (default: 2)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per process (default: 120)")
     parser.add_argument("--max-submodules", type=int, default=200, help="per distribution (default: 200)")
-    parser.add_argument("--interp-audit", default="/work/main/.venv/bin/interp-audit",
-                        help="the scanner to compare with (default: %(default)s)")
+    parser.add_argument("--interp-audit", default=MAIN_SCANNER if Path(MAIN_SCANNER).exists() else None,
+                        help=f"the scanner to compare with (default: {MAIN_SCANNER} when it exists, "
+                             "else this Python's interp_audit)")
     parser.add_argument("--with-smoke", action="store_true", help="also compare with a scan with smoke checks")
     parser.add_argument("--save", type=Path, help="write the cross-check's results (JSON) here")
     parser.add_argument("--load", type=Path, help="read cross-check results saved by --save instead of running")
@@ -626,7 +662,7 @@ def main() -> None:
         saved = json.loads(args.load.read_text())
         python, results = saved["python"], saved["results"]
     else:
-        python = _target(args)
+        python = _target(args, parser)
         runner = Runner(python, args.jobs, args.timeout)
         checker = CrossCheck(runner)
         dists = [d for d in checker.inventory() if wanted is None or canonical(d["name"]) in wanted]
