@@ -57,35 +57,47 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
     if tier in ("own-gil", "shared-gil", "legacy-only") and not options.stdlib:
         importing = [o.name for o in outcomes if o.modes["main"].ok]
         walk = ladder.walk(importing, watched, MODE_OF_TIER[tier], options.ignore_modules)
-        climbs, same_as = _climb_failing(walk, ladder, watched)
+        climbs, same_as = _climb_failing(walk, ladder, watched, importing, options.ignore_modules)
         tier = import_tier(outcomes, climbs)
     if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
         result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
-                                               _control_imports(outcomes))
+                                               _control_imports(outcomes + climbs, walk, result.extensions))
     return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded, same_as)
 
 
-def _control_imports(outcomes: list[NameOutcome]) -> list[str]:
+def _control_imports(outcomes: list[NameOutcome], walk: Optional[Walk], extensions: list[ExtensionInfo]) -> list[str]:
     """What a smoke control imports instead of the package: the standard-library modules its
-    import loaded, plus CPython's own single-phase test module when a module it loads refused
-    a checked interpreter (single-phase or not-supported: legacy interpreters only)."""
-    imports = {m for o in outcomes for m in o.main_stdlib}
-    if any(REFUSAL.search(text) for o in outcomes for mode in o.modes.values()
-           for scenario in (mode.alone, mode.beside_main) if scenario for text in scenario.error_chain):
+    imports and its walk loaded (the smoke checks walk the same submodules), plus CPython's own
+    single-phase test module when the package has a single-phase module or loads one that
+    refused a checked interpreter (legacy interpreters only load those)."""
+    imports = {m for o in outcomes for m in o.main_stdlib} | set(walk.main_stdlib if walk else ())
+    refused = any(REFUSAL.search(text) for o in outcomes for mode in o.modes.values()
+                  for scenario in (mode.alone, mode.beside_main) if scenario for text in scenario.error_chain)
+    if refused or any(info.init == "single-phase" for info in extensions):
         imports.add(SINGLE_PHASE_STAND_IN)
     return sorted(imports)
 
 
-def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str]) -> tuple[list[NameOutcome], dict[str, str]]:
+def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str], names: list[str],
+                   exclude: list[str]) -> tuple[list[NameOutcome], dict[str, str]]:
     """Climb the submodules that failed the walk, from the walk's rung down: one per distinct
-    error (the module the error names, else the shortest name); the others that failed with
-    the same error are returned as module -> the one that climbed for them."""
+    error (the module the error names, else the shortest name).  The others that failed with
+    the same error are walked again on each rung below; those that fail and pass there
+    exactly as the one that climbed are returned as module -> that one, the rest climb too."""
     groups: dict[str, list[str]] = {}
     for module, error in sorted(walk.failing.items(), key=lambda item: (item[0] not in item[1], len(item[0]), item[0])):
         groups.setdefault(error, []).append(module)
-    climbs = [ladder.climb(modules[0], watched, start=walk.mode) for modules in groups.values()]
+    climbed = {modules[0]: ladder.climb(modules[0], watched, start=walk.mode) for modules in groups.values()}
     same_as = {module: modules[0] for modules in groups.values() for module in modules[1:]}
-    return climbs, same_as
+    below = [mode for mode in SUB_MODES[SUB_MODES.index(walk.mode) + 1:] if mode not in ladder.unsupported]
+    if same_as and below:
+        failing = {mode: set(ladder.walk(names, watched, mode, exclude, modules=sorted(same_as)).failing)
+                   for mode in below}
+        for module, rep in list(same_as.items()):
+            if any((module in failing[mode]) != (climbed[rep].modes[mode].ok is False) for mode in below):
+                del same_as[module]
+                climbed[module] = ladder.climb(module, watched, start=walk.mode)
+    return list(climbed.values()), same_as
 
 
 def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptions, mode: str,

@@ -196,7 +196,8 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
     climbed = {m.name: m for m in result.modules if m.kind == "submodule"}
     result.modules += [ModuleResult(name=name, kind="submodule", tier=climbed[rep].tier, error=walk.failing.get(name),
                                     inferred=f"not climbed: it failed the walk with the same error as {rep}, "
-                                             f"which climbed")
+                                             f"which climbed, and failed or passed as it did in the walks of "
+                                             f"the rungs below")
                        for name, rep in sorted((same_as or {}).items())]
     result.modules += [ModuleResult(name=name, kind="excluded", excluded=True) for name in result.excluded_modules]
     if not outcomes:

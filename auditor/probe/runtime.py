@@ -14,6 +14,7 @@ literal (dict) with:
 * ``extensions`` -- dotted names of the distribution's extension modules, to
   report which of them got loaded (a silent pure-Python fallback shows here);
 * ``exclude``    -- (walk) modules left out, with their submodules;
+  ``modules``    -- (walk) import exactly these instead of walking;
   ``max_modules``, ``walk_seconds`` -- (walk) bounds of the walk;
 * ``attribute``  -- (mode ``main``) a dotted attribute of the first name to look
   up after its import (an application's ``module:attribute``).
@@ -25,8 +26,9 @@ EVENTS_FD, so the parent can read them back even after a crash:
   load (a crash leaves a ``begin`` without its ``end``: the culprit);
 * ``{"event": "module", "where": ..., "module": ..., "ok": ...}`` per module of
   a walk (with ``error``, ``chain``, ``failed_module``);
-* ``{"event": "walk", "modules": [...], "failed_in_main": [...], "truncated": ...}``:
-  the public submodules found by main's walk;
+* ``{"event": "walk", "modules": [...], "failed_in_main": [...], "truncated": ...,
+  "top_level_loaded": [...]}``: the public submodules found by main's walk, and the
+  top-level names of every module the walk loaded;
 * ``{"event": "result", "where": "main"|"sub1"|"sub2", "ok": ..., ...}``, with
   ``loaded`` (which of ``extensions`` are in sys.modules) and
   ``top_level_loaded`` (the top-level names of every module that the import
@@ -229,9 +231,15 @@ def main(argv):
             _emit(fd, {"event": "unsupported", "reason": reason})
             return 0
     names = list(request["names"])
-    if scenario == "walk":
-        names, failed, truncated = _walk(request)
+    if scenario == "walk" and request.get("modules") is not None:
+        names, failed, truncated = list(request["modules"]), [], False  # a walk over known modules
         _emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated})
+    elif scenario == "walk":
+        before = set(sys.modules)
+        names, failed, truncated = _walk(request)
+        loaded = sorted({name.split(".")[0] for name in set(sys.modules) - before})
+        _emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated,
+                   "top_level_loaded": loaded})
     if mode == "main" or scenario in ("beside_main", "walk"):
         probe_modules = set(sys.modules) - startup
         exec(_call("main", fd, request, names, probe_modules), {"__name__": "__interp_audit__"})

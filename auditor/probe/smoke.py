@@ -208,8 +208,8 @@ while queue:
         missing = foreign_missing(exc)
         if missing:
             skipped.append({"module": name, "reason": "needs %s, which is not installed (an optional extra?)" % missing})
-        elif name not in ARGS["imports"] and isinstance(exc, ImportError) and REFUSAL in str(exc):
-            refused.append({"module": name, "error": chain(exc)[0]})
+        elif name not in ARGS["imports"] and isinstance(exc, ImportError) and any(REFUSAL in t for t in chain(exc)):
+            refused.append({"module": name, "error": next(t for t in chain(exc) if REFUSAL in t)})
         else:
             failed.append({"module": name, "attribute": None, "error": chain(exc)[0], "chain": chain(exc)})
         continue
@@ -240,6 +240,8 @@ while queue:
         leaf = child.rpartition(".")[2]
         if leaf in ARGS["skip"] or leaf.startswith("test_") or leaf.endswith("_test"):
             skipped.append({"module": child, "reason": "tests or entry point, not walked"})
+        elif leaf.startswith("_"):
+            skipped.append({"module": child, "reason": "private module, not walked (the public API counts)"})
         elif any(child == gone or child.startswith(gone + ".") for gone in ARGS["exclude"]):
             skipped.append({"module": child, "reason": "excluded (ignore-modules)"})
         else:

@@ -79,6 +79,7 @@ class Walk:
     failed_in_main: list[dict] = field(default_factory=list)
     truncated: bool = False
     crash: Optional[Crash] = None
+    main_stdlib: list[str] = field(default_factory=list)  # top-level standard-library modules the walk loaded
 
 
 def _crash(run: ProbeRun, stdlib_names: frozenset[str]) -> Optional[Crash]:
@@ -373,15 +374,18 @@ class Ladder:
                 inferred=f"not run: beside main in {mode} met a one-interpreter-per-process refusal known from "
                          f"{framework} ({text!r}), which any second interpreter meets")
 
-    def walk(self, names: list[str], extensions: list[str], mode: str, exclude: list[str]) -> Walk:
+    def walk(self, names: list[str], extensions: list[str], mode: str, exclude: list[str],
+             modules: Optional[list[str]] = None) -> Walk:
         """Import every public submodule of ``names`` in main, then in two successive
         ``mode`` sub-interpreters; list the ones that fail there.  A module whose
         import crashes the process is listed as failing and the walk runs again
-        without it (at most :data:`WALK_RETRIES` times)."""
+        without it (at most :data:`WALK_RETRIES` times).  With ``modules``, exactly those
+        are imported (in main first, then in the two sub-interpreters)."""
         walk = Walk(mode=mode)
         skipped = list(exclude)
         for _ in range(WALK_RETRIES):
-            run = self._run(names, mode, "walk", extensions, exclude=skipped)
+            run = self._run(names, mode, "walk", extensions, exclude=skipped,
+                            modules=None if modules is None else [m for m in modules if m not in skipped])
             crashed_in = self._fold_walk(run, walk)
             if crashed_in is None:
                 break
@@ -399,6 +403,9 @@ class Ladder:
                 walk.failing.setdefault(event["module"], event.get("error") or "failed")
         results = {e["where"]: e for e in run.events if e.get("event") == "result"}
         main_loaded = results.get("main", {}).get("loaded", [])
+        listed = next((e for e in run.events if e.get("event") == "walk"), {})
+        walk.main_stdlib = sorted(set(walk.main_stdlib) | {m for m in listed.get("top_level_loaded", ())
+                                                           if m in self.stdlib_names})
         for where in ("sub1", "sub2"):
             loaded = results.get(where, {}).get("loaded")
             if loaded is not None and results[where].get("ok"):
