@@ -45,6 +45,9 @@ WALK_FILES = {
     "ia_smokewalk/optional.py": "import ia_not_installed_extra\n",
     "ia_smokewalk/broken.py": 'raise RuntimeError("broken everywhere")\n',
     "ia_smokewalk/needs_single.py": "import ia_single\n",
+    "ia_smokewalk/wraps_single.py": "try:\n    import ia_single\nexcept ImportError as exc:\n"
+                                    "    raise ImportError('Unable to import required dependency ia_single') from exc\n",
+    "ia_smokewalk/_private.py": 'raise RuntimeError("private modules are not walked")\n',
     "ia_smokewalk/handlers.py": "import signal\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\n",
 }
 
@@ -296,21 +299,28 @@ def test_generic_walk_skips_tests_extras_and_what_fails_in_main(smoke_python):
     [failed] = generic.failed
     assert failed.module == "ia_smokewalk.handlers"
     assert failed.error.startswith("ValueError: signal only works in main thread of the main interpreter")
-    # A submodule that merely refuses sub-interpreters is reported, but the package works.
-    [refused] = generic.refused
-    assert refused["module"] == "ia_smokewalk.needs_single"
+    assert skipped["ia_smokewalk._private"].startswith("private module, not walked")
+    # A submodule that merely refuses sub-interpreters is reported, but the package works; so is one whose
+    # error wraps CPython's refusal (pandas wraps NumPy's this way).
+    refused, wrapped = sorted(generic.refused, key=lambda r: r["module"])
+    assert wrapped["module"] == "ia_smokewalk.wraps_single"
+    assert "does not support loading in subinterpreters" in wrapped["error"]
     assert "ia_single does not support loading in subinterpreters" in refused["error"]
     assert sorted((f.code, f.module, f.severity) for f in findings) == [
         ("IA310", "ia_single", "medium"), ("IA310", "ia_smokewalk.handlers", "high")]
     [refusal] = [f.message for f in findings if f.module == "ia_single"]
-    assert "submodule ia_smokewalk.needs_single not available there, because ia_single refuses" in refusal
+    assert ("submodules ia_smokewalk.needs_single, ia_smokewalk.wraps_single not available there, "
+            "because ia_single refuses") in refusal
     assert smoke_failures(result, "isolated", []) == ["generic"]
 
 
 def test_degraded_accelerator_is_not_a_smoke_failure(smoke_python):
     result = smoke.run_smoke(smoke_python, "ia-fixture-degraded", ["ia_degraded"], ["ia_degraded._speedups"],
                              "isolated", ["import ia_degraded\nresult = ia_degraded.fast(21)\n"])
-    assert [r["module"] for r in result.generic.refused] == ["ia_degraded._speedups"]
+    # the private accelerator is not walked (the public API counts); the fallback keeps the package working
+    assert result.generic.refused == [] and result.generic.failed == []
+    assert any(s["module"] == "ia_degraded._speedups" and s["reason"].startswith("private module")
+               for s in result.generic.skipped)
     assert result.ok is True and smoke_failures(result, result.mode, []) == []
     assert result.snippets.items[0].result == "42"
     dist = DistributionResult(name="ia-fixture-degraded", version="1.0", smoke=result,
