@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Optional
 
 from interp_audit import __version__
-from interp_audit.audit import next_rung
 from interp_audit.model import AppReport, DistributionResult
 from interp_audit.options import ScanOptions
 from interp_audit.runtime.ladder import Ladder
@@ -32,7 +31,8 @@ from interp_audit.source.interface import AuditSource
 from interp_audit.static.inspection import inspect_extensions
 from interp_audit.store.interface import ResultStore
 from interp_audit.target import Target
-from interp_audit.verdict import MODE_OF_TIER, SUB_TIERS, app_blockers, apply_run, judge, known_problems
+from interp_audit.verdict import (MODE_OF_TIER, SUB_TIERS, app_blockers, apply_run, judge, known_problems,
+                                  rungs_below)
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -155,9 +155,9 @@ def _serve(ladder: Ladder, app: AppTarget, kind: Optional[str], result: Distribu
     (the standard-library modules of the app's import)."""
     if result.tier not in SUB_TIERS:
         return {"status": "skipped", "ok": None, "reason": f"the application imports in no sub-interpreter ({result.tier})"}
-    mode, first, rungs = MODE_OF_TIER[result.tier], None, {}
+    first, rungs = None, {}
     requests = [f"{app.attribute}()"] if kind == "callable" else options.requests
-    while mode:
+    for mode in (MODE_OF_TIER[result.tier], *rungs_below(MODE_OF_TIER[result.tier])):
         served = run_app(ladder.python, app.module, app.attribute, kind, mode, requests,
                          parallel=options.interpreters, timeout=options.timeout, stdlib_names=ladder.stdlib_names,
                          env=env)
@@ -169,6 +169,5 @@ def _serve(ladder: Ladder, app: AppTarget, kind: Optional[str], result: Distribu
             result.controls.append(ladder.control("parallel", mode, stdlib, suspect))
         if served["status"] not in ("failed", "crashed"):
             break
-        mode = next_rung(mode)
     first["rungs"] = rungs
     return first

@@ -19,10 +19,10 @@ from interp_audit.source.interface import AuditItem, AuditSource
 from interp_audit.static.inspection import inspect_extensions
 from interp_audit.verdict import (
     MODE_OF_TIER,
-    SUB_MODES,
     import_tier,
     judge,
     predict_from_static,
+    rungs_below,
     smoke_failures,
 )
 
@@ -89,7 +89,7 @@ def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str], names: list[s
         groups.setdefault(error, []).append(module)
     climbed = {modules[0]: ladder.climb(modules[0], watched, start=walk.mode) for modules in groups.values()}
     same_as = {module: modules[0] for modules in groups.values() for module in modules[1:]}
-    below = [mode for mode in SUB_MODES[SUB_MODES.index(walk.mode) + 1:] if mode not in ladder.unsupported]
+    below = [mode for mode in rungs_below(walk.mode) if mode not in ladder.unsupported]
     if same_as and below:
         failing = {mode: set(ladder.walk(names, watched, mode, exclude, modules=sorted(same_as)).failing)
                    for mode in below}
@@ -131,16 +131,11 @@ def _smoke(item: AuditItem, names: list[str], ladder: Ladder, options: ScanOptio
             if check in ran:
                 rungs[check][mode] = checks.check(check).status
         failing = smoke_failures(checks, mode, controls)
-        below = next_rung(mode)
-        if not failing or below is None:
+        below = rungs_below(mode)
+        if not failing or not below:
             break
-        mode, ran = below, tuple(failing)
+        mode, ran = below[0], tuple(failing)
         checks = run(mode, ran)
     report.rungs = rungs
     return report, controls
-
-
-def next_rung(mode: str) -> Optional[str]:
-    index = SUB_MODES.index(mode) + 1
-    return SUB_MODES[index] if index < len(SUB_MODES) else None
 

@@ -42,6 +42,11 @@ if TYPE_CHECKING:
     from interp_audit.runtime.ladder import NameOutcome, Walk
 
 SUB_MODES = MODES[:-1]
+
+
+def rungs_below(mode: str) -> tuple[str, ...]:
+    """The sub-interpreter rungs below ``mode``, strictest first."""
+    return SUB_MODES[SUB_MODES.index(mode) + 1:]
 MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
 UNDECIDED = ("undecided: the process crashed before the import finished, and the standard library alone "
              "crashes the same way (CPython's problem)")

@@ -32,9 +32,8 @@ from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ModeR
                                 to_dict)
 from interp_audit.probe import probe_path
 from interp_audit.runtime.worker import ProbeRun, run_probe
-from interp_audit.verdict import rung_outcome
+from interp_audit.verdict import SUB_MODES, rung_outcome, rungs_below
 
-SUB_MODES = ("isolated", "shared-gil", "legacy")
 MAX_SHUTDOWN_CANDIDATES = 120
 #: Times a control runs before its crash counts as not reproduced (the 3.13 _datetime abort
 #: happens in most runs, not all).
@@ -368,7 +367,7 @@ class Ladder:
         """Mark the rungs below ``mode`` as failing: ``refused`` is a process-wide refusal that
         any second interpreter meets, whatever its kind."""
         framework, text = _process_wide_refusal(refused)
-        for lower in SUB_MODES[SUB_MODES.index(mode) + 1:]:
+        for lower in rungs_below(mode):
             outcome.modes[lower] = ModeResult(
                 ok=False, error=refused.error,
                 inferred=f"not run: beside main in {mode} met a one-interpreter-per-process refusal known from "
@@ -394,18 +393,17 @@ class Ladder:
 
     def _fold_walk(self, run: ProbeRun, walk: Walk) -> Optional[str]:
         """Add one walk run to ``walk``; return the module whose import crashed it, if any."""
+        listed = next((e for e in run.events if e.get("event") == "walk"), {})
+        walk.modules = sorted(set(walk.modules) | set(listed.get("modules", ())))
+        walk.failed_in_main = walk.failed_in_main or list(listed.get("failed_in_main", ()))
+        walk.truncated = walk.truncated or bool(listed.get("truncated"))
+        walk.main_stdlib = sorted(set(walk.main_stdlib) | {m for m in listed.get("top_level_loaded", ())
+                                                           if m in self.stdlib_names})
         for event in run.events:
-            if event.get("event") == "walk":
-                walk.modules = sorted(set(walk.modules) | set(event["modules"]))
-                walk.failed_in_main = walk.failed_in_main or list(event["failed_in_main"])
-                walk.truncated = walk.truncated or bool(event["truncated"])
-            elif event.get("event") == "module" and event.get("where") != "main" and not event.get("ok"):
+            if event.get("event") == "module" and event.get("where") != "main" and not event.get("ok"):
                 walk.failing.setdefault(event["module"], event.get("error") or "failed")
         results = {e["where"]: e for e in run.events if e.get("event") == "result"}
         main_loaded = results.get("main", {}).get("loaded", [])
-        listed = next((e for e in run.events if e.get("event") == "walk"), {})
-        walk.main_stdlib = sorted(set(walk.main_stdlib) | {m for m in listed.get("top_level_loaded", ())
-                                                           if m in self.stdlib_names})
         for where in ("sub1", "sub2"):
             loaded = results.get(where, {}).get("loaded")
             if loaded is not None and results[where].get("ok"):
@@ -413,10 +411,9 @@ class Ladder:
         if not run.died:
             return None
         walk.crash = walk.crash or _crash(run, self.stdlib_names) or Crash(returncode=run.returncode)
-        listed = next((e["modules"] for e in run.events if e.get("event") == "walk"), [])
         for where in ("main", "sub1", "sub2"):
             reported = {e["module"] for e in run.events if e.get("event") == "module" and e.get("where") == where}
-            unreported = [m for m in listed if m not in reported]
+            unreported = [m for m in listed.get("modules", ()) if m not in reported]
             if unreported:
                 walk.failing.setdefault(unreported[0], "the walk's process " + _what_happened(walk.crash)
                                         + f" while importing it ({where})")
