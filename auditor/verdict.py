@@ -243,10 +243,11 @@ def _module(outcome: "NameOutcome", kind: str, why: Optional[str]) -> ModuleResu
 
 
 def _scenarios(modes: dict[str, ModeResult]):
+    """(mode, kind, scenario) of every scenario that ran or was inferred."""
     for mode, result in modes.items():
-        for scenario in (result.alone, result.beside_main):
+        for kind, scenario in (("alone", result.alone), ("beside_main", result.beside_main)):
             if scenario is not None:
-                yield mode, scenario
+                yield mode, kind, scenario
 
 
 def _framework_of(module: Optional[str], extensions: list[ExtensionInfo]) -> Optional[str]:
@@ -265,12 +266,11 @@ def _flags(result: DistributionResult, outcomes: list["NameOutcome"], walk: Opti
     for outcome in outcomes:
         if name_tier(outcome.modes) == "broken" and outcome.name in result.import_names:
             continue
-        for mode, scenario in _scenarios(outcome.modes):
+        for mode, kind, scenario in _scenarios(outcome.modes):
             if mode == "main":
                 continue
             for module in scenario.missing_extensions:
                 _degraded(result, module, mode)
-            kind = "alone" if scenario is outcome.modes[mode].alone else "beside_main"
             if scenario.crash and cpython_control(outcome.controls, kind, mode) is None:
                 flags.append("crashed")
                 result.culprit = result.culprit or scenario.crash.culprit
