@@ -1,3 +1,3 @@
 """interp-audit: does this package work inside CPython sub-interpreters?"""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
