@@ -193,6 +193,7 @@ class SmokeCrash(Crash):
     """A smoke worker's crash, with the steps that were in progress."""
 
     open_steps: list[str] = field(default_factory=list)  # "where: module|step name", oldest first
+    explained_by: Optional[str] = _optional()  # the check whose finding accounts for this crash
 
 
 @dataclass

@@ -212,6 +212,8 @@ class ParallelFailure(Rule):
         severity = None if _isolated(dist) else "high"
         if parallel.status == "crashed":
             crash = parallel.crash
+            if crash and crash.explained_by:
+                return  # reported by the check that explains it (IA313)
             how = "deadlocks (timed out)" if crash and crash.timeout else _crash_text(crash)
             stdlib = _cpython_bug(dist, crash)
             yield self.finding(dist.name, crash.culprit if crash else None, how=how, count=count, where=_where(dist),
@@ -323,8 +325,14 @@ class SharedStaticTypes(Rule):
         static_types = _check(dist, "static_types")
         for shared in (static_types.shared if static_types else None) or ():
             by_module.setdefault(shared["module"], []).append(shared["type"])
+        parallel = _check(dist, "parallel")
+        crash = parallel.crash if parallel else None
+        detail = None
+        if crash and crash.explained_by == "static_types":
+            detail = ("the parallel check %s: interpreters racing on a shared type's reference count "
+                      "can free it" % _crash_text(crash))
         for module, types in sorted(by_module.items()):
-            yield self.finding(dist.name, module, types=facts.name_list(types),
+            yield self.finding(dist.name, module, types=facts.name_list(types), detail=detail,
                                severity=None if _isolated(dist) else "low")
 
 
