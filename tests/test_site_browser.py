@@ -178,3 +178,14 @@ def test_smoke_column_sorts_and_package_page_lists_every_check(page, smoke_site_
     assert page.evaluate("window.__pwned") is None
     assert page.problems == []
 
+
+
+def test_index_fits_a_phone_screen(page, site_url):
+    """At 390 px only the matrix scrolls (inside its frame); the tier chart shrinks to fit
+    (the survey's site was 494 px too wide on a phone because of the chart)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(site_url + "index.html")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    chart = page.locator("svg.chart").bounding_box()
+    assert chart["x"] + chart["width"] <= 390
+    assert page.problems == []
