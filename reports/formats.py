@@ -14,6 +14,7 @@ _REPORTERS = {
     "csv": "interp_audit.reports.csv:CsvReporter",
     "json": "interp_audit.reports.json:JsonReporter",
     "junit": "interp_audit.reports.junit:JunitReporter",
+    "survey": "interp_audit.reports.survey:SurveyReporter",
 }
 
 NAMES = tuple(_REPORTERS)

@@ -88,6 +88,35 @@ def test_crashes_name_signal_and_culprit(corpus_scan):
     assert hang["timeout"] and hang["culprit"] == "ia_hang"
 
 
+def test_survey_summary_sets_the_fresh_isolated_import_beside_the_tiers(corpus_scan, tmp_path):
+    """``report --format survey`` on a real scan: the trackers' method (a first import in a
+    fresh isolated interpreter) passes the one-per-process and lazily loading fixtures, which
+    the tiers do not, each disagreement under its reason; a working fallback passes both."""
+    report, dists, _ = corpus_scan
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(report))
+    done = run_cli("report", str(results), "--format", "survey")
+    assert done.returncode == 0, done.stderr
+    rows = {line.split(" | ")[1].split(":")[0]: line for line in done.stdout.splitlines()
+            if line.startswith("| first import passes")}
+    assert "ia-fixture-oneper" in rows["one-per-process"] and "ia-fixture-lazy" not in rows["one-per-process"]
+    assert "ia-fixture-lazy" in rows["lazy module"]
+    assert "ia-fixture-degraded" in done.stdout.split("Both methods pass")[1]
+    # 3.12.1 aborts a fresh isolated interpreter that imports hashlib (a CPython bug the
+    # control reproduces): the first import fails, the tier stays own-gil.
+    [stdlib_user] = dists["ia-fixture-stdlib-user"]["modules"]
+    if not stdlib_user["modes"]["isolated"]["alone"]["ok"]:
+        assert any(line.startswith("| first import fails, tier own-gil | CPython bug") and "ia-fixture-stdlib-user" in line
+                   for line in done.stdout.splitlines())
+    audited = [d for d in dists.values() if d["tier"] is not None]
+    own_gil = sum(d["tier"] == "own-gil" for d in audited)
+    assert f"| tier own-gil (this tool) | {own_gil} |" in done.stdout
+    fresh = sum(all(m["modes"]["isolated"]["alone"]["ok"] for m in d["modules"]
+                    if m["kind"] == "top-level" and m["modes"]["isolated"].get("alone"))
+                for d in audited if d["tier"] != "broken")
+    assert f"| first import in a fresh isolated interpreter | {fresh} |" in done.stdout
+
+
 def test_one_per_process_quotes_the_refusal(corpus_env, corpus_scan):
     _, dists, _ = corpus_scan
     oneper = dists["ia-fixture-oneper"]

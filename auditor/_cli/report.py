@@ -52,7 +52,9 @@ same interpreter, the first is shown and the conflict is reported.
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(formats.NAMES), default="table", show_default=True,
               help="table: terminal matrix; markdown: GitHub comment; html: one self-contained page; "
-                   "csv; json: merged results; junit: one test case per distribution.")
+                   "csv; json: merged results; junit: one test case per distribution; survey: a survey's "
+                   "summary (Markdown: tiers per Python beside the fresh-isolated-import figure, "
+                   "and why the two disagree).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
 @click.option("--fail-under", type=click.Choice(TIERS), metavar="TIER",
