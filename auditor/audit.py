@@ -21,6 +21,7 @@ from interp_audit.verdict import (
     MODE_OF_TIER,
     import_tier,
     judge,
+    only_cpython_code,
     predict_from_static,
     rungs_below,
     smoke_failures,
@@ -62,7 +63,26 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
     if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
         result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
                                                _control_imports(outcomes + climbs, walk, result.extensions))
+        runs = outcomes + climbs + ([walk] if walk else [])
+        stdlib = [m for run in runs for m in run.main_stdlib]
+        others = [m for run in runs for m in run.main_others]
+        for control in result.controls:
+            control.no_native_code = not control.crashed and control.mode == result.smoke.mode and only_cpython_code(
+                _native_files_of(item, source), stdlib, others, len(result.smoke.snippets_used),
+                result.smoke.check(control.kind).crash)
     return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded, same_as)
+
+
+def _native_files_of(item: AuditItem, source: AuditSource):
+    """``top -> bool``: whether the distribution that provides top-level module ``top`` ships
+    extension modules or native libraries (unknown owners count as native)."""
+    shipping = {i.name for i in source.items() if i.extensions} | ({item.name} if item.extensions else set())
+
+    def has_native_files(top: str) -> bool:
+        owner = source.owner_of(top)
+        return owner is None or owner in shipping
+
+    return has_native_files
 
 
 def _control_imports(outcomes: list[NameOutcome], walk: Optional[Walk], extensions: list[ExtensionInfo]) -> list[str]:

@@ -153,7 +153,15 @@ class Control:
     runs: int = 0
     crashed: bool = False  # True: the standard library alone reproduces it, CPython's problem
     crash: Optional[Crash] = None  # the control's own crash
-    problem: Optional[str] = None  # KnownProblem.id when crashed
+    problem: Optional[str] = None  # KnownProblem.id when CPython's
+    # True: not reproduced, but no native code except CPython's could have run (verdict.py,
+    # only_cpython_code) and the crash stopped outside any Python frame: CPython's problem too.
+    no_native_code: bool = False
+
+    @property
+    def cpython(self) -> bool:
+        """The crash is CPython's: the control reproduced it, or nothing else could have caused it."""
+        return self.crashed or self.no_native_code
 
 
 @dataclass

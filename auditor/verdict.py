@@ -9,7 +9,9 @@ crash controls.  The rules (see the README's glossary and docs/json-schema.md):
   distribution's extension modules (without them: ``degraded``, still a pass);
 * a crash that a control reproduces with the standard library alone is
   CPython's: it does not fail the rung when every import had finished, and
-  leaves the rung undecided when it came first;
+  leaves the rung undecided when it came first; so is a smoke crash that stopped
+  outside any Python frame when nothing but CPython's native code ran
+  (:func:`only_cpython_code`);
 * the tier of a module is the strictest passing rung; the distribution's is the
   worst over its top-level names that import in main and the climbed submodules,
   then lowered to the strictest rung where the smoke checks pass too.
@@ -28,6 +30,7 @@ from interp_audit.model import (
     BlockedBy,
     Blocker,
     Control,
+    Crash,
     DistributionResult,
     ExtensionInfo,
     KnownProblem,
@@ -56,8 +59,28 @@ UNDECIDED = ("undecided: the process crashed before the import finished, and the
 
 
 def cpython_control(controls: Iterable[Control], kind: str, mode: str) -> Optional[Control]:
-    """The control of scenario or check ``kind`` in ``mode`` that reproduced the crash, if any."""
-    return next((c for c in controls if c.kind == kind and c.mode == mode and c.crashed), None)
+    """The control of scenario or check ``kind`` in ``mode`` that shows the crash is CPython's, if any."""
+    return next((c for c in controls if c.kind == kind and c.mode == mode and c.cpython), None)
+
+
+#: What CPython's fault handler prints when the crashing thread was running no Python code.
+NO_PYTHON_FRAME = "<no Python frame>"
+#: Standard-library modules that let Python code run any native code.
+NATIVE_GATEWAYS = frozenset({"ctypes", "_ctypes"})
+
+
+def only_cpython_code(has_native_files: Callable[[str], bool], stdlib_loaded: Iterable[str],
+                      others_loaded: Iterable[str], snippets: int, crash: Optional["Crash"]) -> bool:
+    """Whether a crash that no control reproduced can only be CPython's: it stopped outside any
+    Python frame (not a deliberate ``os.abort()``, not a hang), no smoke snippet ran, the
+    import and walk loaded no ctypes (``stdlib_loaded``), and none of the other top-level
+    modules they loaded comes from a distribution that ships extension modules or native
+    libraries (``has_native_files(top)``).  Pure-Python code cannot corrupt memory by itself."""
+    if crash is None or crash.timeout or snippets or NO_PYTHON_FRAME not in crash.stderr_tail:
+        return False
+    if NATIVE_GATEWAYS & set(stdlib_loaded):
+        return False
+    return not any(has_native_files(top) for top in others_loaded)
 
 
 def scenario_passes(scenario: ScenarioResult, cpython: Optional[Control]) -> Optional[bool]:
@@ -110,7 +133,10 @@ def import_tier(outcomes: list["NameOutcome"], climbs: Iterable["NameOutcome"] =
 
 
 def problem_id(control: Control) -> str:
-    """Stable id of the CPython problem a crashing control shows, e.g. ``parallel/isolated/_datetime``."""
+    """Stable id of the CPython problem a control shows, e.g. ``parallel/isolated/_datetime``
+    (``parallel/isolated/pure-python`` for a crash decided by :func:`only_cpython_code`)."""
+    if not control.crashed:
+        return "/".join([control.kind, control.mode, "pure-python"])
     return "/".join([control.kind, control.mode, "+".join(control.imports) or "nothing"])
 
 
@@ -119,7 +145,7 @@ def known_problems(results: Iterable[DistributionResult]) -> list[KnownProblem]:
     problems: dict[str, KnownProblem] = {}
     for result in results:
         for control in result.controls:
-            if not control.crashed:
+            if not control.cpython:
                 continue
             key = problem_id(control)
             problem = problems.setdefault(key, KnownProblem(id=key, kind=control.kind, mode=control.mode,
@@ -139,6 +165,9 @@ def _what_crashes(control: Control) -> str:
         how = f"crashes ({crash.signal or f'exit status {crash.returncode}'})"
     where = {"alone": "one sub-interpreter", "beside_main": "main and then two sub-interpreters"}.get(
         control.kind, f"the {control.kind} smoke check's sub-interpreters")
+    if not control.crashed:
+        return (f"pure-Python packages in {where} of kind {control.mode} {how} outside any Python frame "
+                f"(the standard library alone did not reproduce it in {control.runs} runs)")
     imports = ", ".join(control.imports) or "nothing"
     return f"importing only the standard library ({imports}) in {where} of kind {control.mode} {how}"
 
@@ -225,9 +254,9 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
 
 
 def _mark_cpython_problems(result: DistributionResult) -> None:
-    """Each control that crashed names its CPython problem; the result lists them."""
+    """Each control that shows a CPython problem names it; the result lists them."""
     for control in result.controls:
-        control.problem = problem_id(control) if control.crashed else None
+        control.problem = problem_id(control) if control.cpython else None
     result.cpython_problems = sorted({c.problem for c in result.controls if c.problem})
 
 

@@ -57,7 +57,7 @@ def what_to_do(result: DistributionResult) -> list[str]:
     if "smoke-failed" in result.flags:
         lines.append("It imports but misbehaves when used across interpreters (see the smoke checks): "
                      "test your own use before relying on it.")
-    if result.cpython_problems or any(c.crashed for c in result.controls):
+    if result.cpython_problems or any(c.cpython for c in result.controls):
         lines.append("A crash seen while auditing it is this Python's own: upgrade to the newest patch release.")
     if result.tier in FOR_MAINTAINERS and not result.blocked_by:
         lines.append(FOR_MAINTAINERS[result.tier])

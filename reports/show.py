@@ -170,10 +170,12 @@ def _crashes(printer: Printer, result: DistributionResult) -> None:
     printer.heading("Crashes")
     for places, crash in crashes:
         _crash_lines(printer, crash, places)
-    controls = grouped((f"{c.kind.replace('_', ' ')} in {c.mode}", (c.imports, c.runs, c.crashed, c.problem, c.crash))
-                       for c in result.controls)
-    for places, (imports, runs, crashed, problem, crash) in controls:
+    controls = grouped((f"{c.kind.replace('_', ' ')} in {c.mode}",
+                        (c.imports, c.runs, c.crashed, c.no_native_code, c.problem, c.crash)) for c in result.controls)
+    for places, (imports, runs, crashed, no_native_code, problem, crash) in controls:
         verdict = "crashed too: CPython's problem, the tier is kept" if crashed else \
+            ("did not crash, but only pure-Python code and CPython's own modules had loaded and the crash "
+             "stopped outside any Python frame: CPython's problem, the tier is kept") if no_native_code else \
             "did not crash: the package is blamed"
         printer.line(f"control for {'; '.join(places)}: the standard library alone "
                      f"(import {', '.join(imports) or 'nothing'}), {why.runs(runs)} each, {verdict}"

@@ -159,7 +159,7 @@ def kinds(result: DistributionResult) -> list[str]:
         found.append("smoke")
     if "degraded" in result.flags or result.degraded_modules:
         found.append("degraded")
-    if result.cpython_problems or any(c.crashed for c in result.controls):
+    if result.cpython_problems or any(c.cpython for c in result.controls):
         found.append("cpython-problem")
     if result.problems:
         found.append("problem")
@@ -229,7 +229,7 @@ def evidence(result: DistributionResult) -> list[str]:
             if crash is not None:
                 where = f"{mode}" + (f" ({scenario.replace('_', ' ')})" if scenario else "")
                 lines.append(f"crashed in {where}: {crash_text(crash)}")
-            blamed = [c for c in result.controls if not c.crashed]
+            blamed = [c for c in result.controls if not c.cpython]
             for control in blamed[:1]:
                 lines.append(f"the standard library alone did not crash ({runs(control.runs)} of "
                              f"{control.kind} in {control.mode}): the package is blamed")
@@ -274,10 +274,14 @@ def _refusal_line(result: DistributionResult) -> str:
 
 
 def _cpython_line(result: DistributionResult) -> str:
-    controls = [c for c in result.controls if c.crashed]
+    controls = [c for c in result.controls if c.cpython]
     if not controls:
         return "ran into a known problem of this Python: not the package's, the tier is kept"
     control = controls[0]
+    if not control.crashed:
+        return (f"the crash in {control.kind} ({control.mode}) is CPython's: it stopped outside any Python "
+                f"frame, and nothing but pure-Python code and CPython's own modules had loaded (the standard "
+                f"library alone did not crash in {runs(control.runs)}); tier kept (a known problem of this Python)")
     imports = ", ".join(control.imports) or "nothing"
     return (f"the crash in {control.kind} ({control.mode}) is CPython's: the standard library alone "
             f"(import {imports}) crashed too in {runs(control.runs)}; tier kept (a known problem of this Python)")

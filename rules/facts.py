@@ -143,8 +143,9 @@ def scenarios(result: Optional[ModeResult]) -> Iterator[tuple[str, ScenarioResul
 
 def cpython_crash(dist: DistributionResult, kind: str, mode_name: str) -> Optional[Control]:
     """The control showing that the crash of scenario or smoke check ``kind`` in
-    ``mode_name`` is CPython's (the standard library alone reproduces it), if any."""
-    return next((c for c in dist.controls if c.crashed and c.kind == kind and c.mode == mode_name), None)
+    ``mode_name`` is CPython's (the standard library alone reproduces it, or no other native
+    code ran: ``verdict.only_cpython_code``), if any."""
+    return next((c for c in dist.controls if c.cpython and c.kind == kind and c.mode == mode_name), None)
 
 
 def crashes(dist: DistributionResult) -> Iterator[tuple[str, Crash]]:

@@ -280,11 +280,14 @@ class CPythonCrash(Rule):
     code = "IA307"
     name = "cpython-crash"
     severity = "low"
-    message = "{dist}: the {kind} in {where} crashed, and so does {reproduction} alone: this Python's bug"
+    message = "{dist}: the {kind} in {where} crashed, {evidence}: this Python's bug"
     rationale = (
         "A crash that the same scenario or smoke check reproduces while importing only standard-library "
         "modules (the ones the package's import loaded) happens without any third-party code: it is a "
-        "bug of this CPython build. It does not lower the package's tier; the report lists it once under "
+        "bug of this CPython build. So is a smoke-check crash that stopped outside any Python frame "
+        "while only pure-Python packages and CPython's own modules were loaded (no third-party "
+        "extension module or native library, no ctypes, no snippet): pure-Python code cannot corrupt "
+        "memory by itself. It does not lower the package's tier; the report lists it once under "
         "the interpreter's known problems. Example: on CPython 3.13.0 to at least 3.13.15, isolated "
         "interpreters that import _datetime at the same time and are destroyed abort the process."
     )
@@ -297,10 +300,12 @@ class CPythonCrash(Rule):
 
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         for control in dist.controls:
-            if control.crashed:
+            if control.cpython:
                 kind = "%s scenario" % control.kind.replace("_", " ") if control.kind in ("alone", "beside_main") \
                     else "%s smoke check" % control.kind.replace("_", "-")
-                yield self.finding(dist.name, control.imports[0] if len(control.imports) == 1 else None,
-                                   kind=kind, where=where([control.mode]),
-                                   reproduction="importing " + (", ".join(control.imports) or "nothing"),
+                evidence = ("and so does importing %s alone" % (", ".join(control.imports) or "nothing")
+                            if control.crashed else "outside any Python frame, with no native code loaded "
+                                                    "but CPython's own")
+                yield self.finding(dist.name, control.imports[0] if control.crashed and len(control.imports) == 1
+                                   else None, kind=kind, where=where([control.mode]), evidence=evidence,
                                    detail="control runs: %d; problem %s" % (control.runs, control.problem))

@@ -586,6 +586,68 @@ def test_a_crash_the_standard_library_alone_reproduces_is_cpython_s(corpus_env, 
     assert "Known problems of this Python" in done.stdout and escape(problem["id"]) in done.stdout
 
 
+INTERPRETERS_MODULE = ("try:\n    import _interpreters as _interps\n"
+                       "except ImportError:  # 3.12\n    import _xxsubinterpreters as _interps\n")
+#: Pure Python that imports datetime in sub-interpreters only: main's import and walk never load
+#: it, so a standard-library control (which imports what main loaded) cannot reproduce the
+#: 3.13 _datetime crash its parallel check runs into.
+SUB_ONLY_DATETIME = INTERPRETERS_MODULE + "if _interps.get_current() != _interps.get_main():\n    import datetime\n"
+#: Pure Python that aborts the process itself (os.abort) when four interpreters run at once.
+ABORTS_IN_PARALLEL = INTERPRETERS_MODULE + "import os\nif len(_interps.list_all()) > 3:\n    os.abort()\n"
+
+
+def _scan_pure_fixture(corpus_env, tmp_path, name, code):
+    spec = fixturelib.DistSpec(name=name, version="1.0", python_files={name.replace("-", "_") + "/__init__.py": code})
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--timeout", "30", "--format", "json", "-o",
+                   str(out), name)
+    assert done.returncode == 0, done.stderr
+    run = json.loads(out.read_text())["interpreters"][0]
+    return run, run["distributions"][0]
+
+
+def test_a_crash_outside_python_code_in_a_pure_python_package_is_cpython_s(corpus_env, tmp_path):
+    """No control reproduces it (main never loaded datetime), but nothing except CPython's
+    native code ran and the crash stopped outside any Python frame: the tier is kept."""
+    from interp_audit.runtime.ladder import Ladder
+
+    python = str(corpus_env.python)
+    if not Ladder(python, 30, frozenset(sys.stdlib_module_names)).control("parallel", "isolated", ["datetime"]).crashed:
+        pytest.skip("this interpreter does not crash in parallel isolated interpreters importing datetime")
+    for attempt in range(3):  # the crash happens in most runs, not all
+        run, dist = _scan_pure_fixture(corpus_env, tmp_path / str(attempt), "ia-fixture-subdt", SUB_ONLY_DATETIME)
+        met = [c for c in dist["controls"] if c["kind"] == "parallel" and c.get("no_native_code")]
+        if met:
+            break
+        assert dist["smoke"]["parallel"]["status"] != "crashed" or "<no Python frame>" not in \
+            dist["smoke"]["parallel"]["crash"]["stderr_tail"], dist["controls"]
+    else:
+        pytest.skip("three scans never met the parallel crash outside Python code")
+    assert (dist["tier"], dist["flags"]) == ("own-gil", [])
+    assert met[0]["crashed"] is False and "datetime" not in met[0]["imports"]
+    assert met[0]["problem"] == "parallel/isolated/pure-python"
+    problem = next(p for p in run["known_problems"] if p["id"] == met[0]["problem"])
+    assert "outside any Python frame" in problem["what"] and problem["distributions"] == ["ia-fixture-subdt"]
+    codes = {f["code"] for f in dist["findings"]}
+    assert "IA307" in codes and not codes & {"IA311", "IA312"}
+
+
+def test_a_pure_python_package_that_aborts_the_process_itself_is_blamed(corpus_env, tmp_path):
+    """os.abort() from the package's own code: the crash did not stop outside Python code (the
+    fault handler shows the package's frame, or four aborting threads cut its report short), so
+    it is the package's, even though no native code but CPython's ran."""
+    run, dist = _scan_pure_fixture(corpus_env, tmp_path, "ia-fixture-pyabort", ABORTS_IN_PARALLEL)
+    parallel = dist["smoke"]["parallel"]
+    assert parallel["status"] == "crashed" and parallel["crash"]["signal"] == "SIGABRT"
+    assert "<no Python frame>" not in parallel["crash"]["stderr_tail"]
+    assert [c["no_native_code"] for c in dist["controls"] if c["kind"] == "parallel"] in ([False], [False, False],
+                                                                                         [False, False, False])
+    assert dist["tier"] != "own-gil" and "smoke-failed" in dist["flags"]
+    assert "IA311" in {f["code"] for f in dist["findings"]} and not dist["cpython_problems"]
+
+
 def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env, tmp_path):
     spec = fixturelib.DistSpec(
         name="ia-fixture-leafname", version="1.0",

@@ -26,7 +26,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict,
                                 to_dict)
@@ -54,6 +54,7 @@ class NameOutcome:
     modes: dict[str, ModeResult] = field(default_factory=dict)
     main_loaded: list[str] = field(default_factory=list)  # the distribution's extension modules
     main_stdlib: list[str] = field(default_factory=list)  # top-level standard-library modules the import loaded
+    main_others: list[str] = field(default_factory=list)  # the other top-level modules it loaded
     controls: list[Control] = field(default_factory=list)
 
 
@@ -79,6 +80,7 @@ class Walk:
     truncated: bool = False
     crash: Optional[Crash] = None
     main_stdlib: list[str] = field(default_factory=list)  # top-level standard-library modules the walk loaded
+    main_others: list[str] = field(default_factory=list)  # the other top-level modules it loaded
 
 
 def _crash(run: ProbeRun, stdlib_names: frozenset[str]) -> Optional[Crash]:
@@ -237,9 +239,14 @@ class Ladder:
                 return event.get("reason") or "not supported by this interpreter"
         return None
 
-    def _stdlib_loaded(self, run: ProbeRun) -> list[str]:
+    def _split_loaded(self, loaded: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Top-level module names: (the standard library's, the others)."""
+        names = sorted(set(loaded))
+        return [m for m in names if m in self.stdlib_names], [m for m in names if m not in self.stdlib_names]
+
+    def _main_loaded(self, run: ProbeRun) -> tuple[list[str], list[str]]:
         main = next((e for e in run.events if e.get("event") == "result" and e.get("where") == "main"), {})
-        return [m for m in main.get("top_level_loaded", ()) if m in self.stdlib_names]
+        return self._split_loaded(main.get("top_level_loaded", ()))
 
     def control(self, kind: str, mode: str, imports: list[str], suspect: Optional[str] = None) -> Control:
         """Re-run scenario or smoke check ``kind`` importing only the standard-library modules
@@ -327,7 +334,7 @@ class Ladder:
             if "main" not in outcome.modes:
                 main = _scenario(beside, ("main",), None, self.stdlib_names, lambda loaded: None)
                 outcome.main_loaded = main.loaded_extensions
-                outcome.main_stdlib = self._stdlib_loaded(beside)
+                outcome.main_stdlib, outcome.main_others = self._main_loaded(beside)
                 outcome.modes["main"] = ModeResult(ok=main.ok, error=main.error, crash=main.crash, beside_main=None,
                                                    alone=main)
                 if not main.ok:
@@ -397,8 +404,9 @@ class Ladder:
         walk.modules = sorted(set(walk.modules) | set(listed.get("modules", ())))
         walk.failed_in_main = walk.failed_in_main or list(listed.get("failed_in_main", ()))
         walk.truncated = walk.truncated or bool(listed.get("truncated"))
-        walk.main_stdlib = sorted(set(walk.main_stdlib) | {m for m in listed.get("top_level_loaded", ())
-                                                           if m in self.stdlib_names})
+        stdlib, others = self._split_loaded(listed.get("top_level_loaded", ()))
+        walk.main_stdlib = sorted(set(walk.main_stdlib) | set(stdlib))
+        walk.main_others = sorted(set(walk.main_others) | set(others))
         for event in run.events:
             if event.get("event") == "module" and event.get("where") != "main" and not event.get("ok"):
                 walk.failing.setdefault(event["module"], event.get("error") or "failed")
