@@ -331,6 +331,9 @@ def _flags(result: DistributionResult, outcomes: list["NameOutcome"], walk: Opti
     if walk is not None:
         for module in walk.missing_extensions:
             _degraded(result, module, walk.mode)
+        for module, error in walk.optional.items():
+            result.notes.append(f"{module} fails in {walk.mode} interpreters ({error}), and the modules that "
+                                f"import it do without it (an optional accelerator): not climbed")
     if result.degraded_modules:
         flags.append("degraded")
     if blocked:

@@ -648,6 +648,30 @@ def test_a_pure_python_package_that_aborts_the_process_itself_is_blamed(corpus_e
     assert "IA311" in {f["code"] for f in dist["findings"]} and not dist["cpython_problems"]
 
 
+def test_a_public_accelerator_that_the_package_does_without_is_degraded_not_climbed(corpus_env, tmp_path):
+    """websockets.speedups, met in the survey: a public-named extension module refuses
+    sub-interpreters, and ia_accel.frames, which imports it, falls back to Python.  The package
+    works: own-gil with the degraded flag, the accelerator noted, not a climbed submodule."""
+    spec = fixturelib.DistSpec(
+        name="ia-fixture-accel", version="1.0",
+        python_files={"ia_accel/__init__.py": "",
+                      "ia_accel/frames.py": "try:\n    from ia_accel import speedups\nexcept ImportError:\n"
+                                            "    speedups = None\n"},
+        extensions={"ia_accel.speedups": Path(__file__).parent / "data" / "scan" / "public_speedups.c"},
+    )
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--no-smoke", "--format", "json", "-o", str(out),
+                   "ia-fixture-accel")
+    assert done.returncode == 0, done.stderr
+    [dist] = json.loads(out.read_text())["interpreters"][0]["distributions"]
+    assert (dist["tier"], dist["flags"]) == ("own-gil", ["degraded"])
+    assert dist["degraded_modules"] == ["ia_accel.speedups"]
+    assert [m["name"] for m in dist["modules"]] == ["ia_accel"]
+    assert any(n.startswith("ia_accel.speedups fails in isolated") and "do without it" in n for n in dist["notes"])
+
+
 def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env, tmp_path):
     spec = fixturelib.DistSpec(
         name="ia-fixture-leafname", version="1.0",

@@ -25,7 +25,8 @@ EVENTS_FD, so the parent can read them back even after a crash:
 * ``{"event": "begin"|"end", "module": ..., "where": ...}`` around every module
   load (a crash leaves a ``begin`` without its ``end``: the culprit);
 * ``{"event": "module", "where": ..., "module": ..., "ok": ...}`` per module of
-  a walk (with ``error``, ``chain``, ``failed_module``);
+  a walk (with ``error``, ``chain``, ``failed_module``; when it imported, ``tolerated``:
+  the modules whose import failed inside it and were done without);
 * ``{"event": "walk", "modules": [...], "failed_in_main": [...], "truncated": ...,
   "top_level_loaded": [...]}``: the public submodules found by main's walk, and the
   top-level names of every module the walk loaded;
@@ -68,8 +69,7 @@ def _interp_audit_probe(fd, where, names, extensions, max_text, ignore, each):
             try:
                 module = original(spec)
             except BaseException:
-                if not failed:
-                    failed.append(spec.name)
+                failed.append(spec.name)
                 raise
             emit({"event": "end", "module": spec.name, "where": where})
             return module
@@ -87,7 +87,8 @@ def _interp_audit_probe(fd, where, names, extensions, max_text, ignore, each):
                 chain.append(clip("%s: %s" % (type(current).__name__, current)))
                 current = current.__cause__ or current.__context__
             return {"ok": False, "error": chain[0], "chain": chain, "failed_module": failed[0] if failed else None}
-        return {"ok": True, "error": None, "chain": [], "failed_module": None}
+        # Modules whose import failed inside a successful one: the importer had a fallback.
+        return {"ok": True, "error": None, "chain": [], "failed_module": None, "tolerated": sorted(set(failed))}
 
     before = set(sys.modules)
     started = time.perf_counter()

@@ -81,6 +81,8 @@ class Walk:
     crash: Optional[Crash] = None
     main_stdlib: list[str] = field(default_factory=list)  # top-level standard-library modules the walk loaded
     main_others: list[str] = field(default_factory=list)  # the other top-level modules it loaded
+    tolerated: set[str] = field(default_factory=set)  # failed in a sub inside a module that imported anyway
+    optional: dict[str, str] = field(default_factory=dict)  # failing module that another one did without -> error
 
 
 def _crash(run: ProbeRun, stdlib_names: frozenset[str]) -> Optional[Crash]:
@@ -396,6 +398,10 @@ class Ladder:
             if crashed_in is None:
                 break
             skipped.append(crashed_in)
+        # A failing module that another public module imported without (an optional accelerator
+        # such as websockets.speedups) is what the package does without, not its public API.
+        walk.optional = {m: walk.failing.pop(m) for m in sorted(walk.tolerated & set(walk.failing))}
+        walk.missing_extensions += [m for m in walk.optional if m in extensions and m not in walk.missing_extensions]
         return walk
 
     def _fold_walk(self, run: ProbeRun, walk: Walk) -> Optional[str]:
@@ -408,8 +414,10 @@ class Ladder:
         walk.main_stdlib = sorted(set(walk.main_stdlib) | set(stdlib))
         walk.main_others = sorted(set(walk.main_others) | set(others))
         for event in run.events:
-            if event.get("event") == "module" and event.get("where") != "main" and not event.get("ok"):
-                walk.failing.setdefault(event["module"], event.get("error") or "failed")
+            if event.get("event") == "module" and event.get("where") != "main":
+                if not event.get("ok"):
+                    walk.failing.setdefault(event["module"], event.get("error") or "failed")
+                walk.tolerated.update(event.get("tolerated", ()))
         results = {e["where"]: e for e in run.events if e.get("event") == "result"}
         main_loaded = results.get("main", {}).get("loaded", [])
         for where in ("sub1", "sub2"):
