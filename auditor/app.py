@@ -32,7 +32,7 @@ from interp_audit.static.inspection import inspect_extensions
 from interp_audit.store.interface import ResultStore
 from interp_audit.target import Target
 from interp_audit.verdict import (MODE_OF_TIER, SUB_TIERS, app_blockers, apply_run, judge, known_problems,
-                                  rungs_below)
+                                  public_names, rungs_below)
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -138,7 +138,7 @@ def _graph_distributions(modules: list[str], source: AuditSource, stdlib: frozen
 def _climb_distribution(name: str, item, modules: list[str], loaded: set[str], ladder: Ladder,
                         source: AuditSource, options: AppOptions) -> DistributionResult:
     """The ladder of one distribution as the application uses it: its top-level names that the graph loaded."""
-    names = [m for m in modules if "." not in m and source.owner_of(m) == name]
+    names = public_names([m for m in modules if "." not in m and source.owner_of(m) == name])
     watched = source.watched_extensions(item)
     outcomes = [ladder.climb(top, watched) for top in names]
     result = DistributionResult(name=item.name, version=item.version, import_names=names)

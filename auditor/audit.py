@@ -23,6 +23,7 @@ from interp_audit.verdict import (
     judge,
     only_cpython_code,
     predict_from_static,
+    public_names,
     rungs_below,
     smoke_failures,
 )
@@ -50,7 +51,7 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
         result.static_only = True
         return predict_from_static(result)
     watched = source.watched_extensions(item)
-    names = [name for name in item.import_names if not options.excluded(name)]
+    names = [name for name in public_names(item.import_names) if not options.excluded(name)]
     excluded = [m for m in options.ignore_modules if m.split(".")[0] in item.import_names]
     outcomes = [ladder.climb(name, watched) for name in names]
     walk, climbs, same_as = None, [], {}

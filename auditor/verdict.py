@@ -19,6 +19,7 @@ crash controls.  The rules (see the README's glossary and docs/json-schema.md):
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from interp_audit.model import (
@@ -51,6 +52,16 @@ def rungs_below(mode: str) -> tuple[str, ...]:
     """The sub-interpreter rungs below ``mode``, strictest first."""
     return SUB_MODES[SUB_MODES.index(mode) + 1:]
 MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
+#: Top-level names that are no public API: ``_``-prefixed ones (PyYAML's ``_yaml`` shim) and
+#: mypyc's shared runtime module (``<hash>__mypyc``, e.g. tomli's).
+PRIVATE_TOP_LEVEL = re.compile(r"^_|__mypyc$")
+
+
+def public_names(import_names: Iterable[str]) -> list[str]:
+    """The top-level names that count: the public ones, or all of them when none is public.
+    A private one matters through the public names that import it (e.g. ``degraded``)."""
+    names = list(import_names)
+    return [n for n in names if not PRIVATE_TOP_LEVEL.search(n)] or names
 UNDECIDED = ("undecided: the process crashed before the import finished, and the standard library alone "
              "crashes the same way (CPython's problem)")
 
@@ -230,6 +241,9 @@ def judge(result: DistributionResult, outcomes: list["NameOutcome"], climbs: lis
                                              f"the rungs below")
                        for name, rep in sorted((same_as or {}).items())]
     result.modules += [ModuleResult(name=name, kind="excluded", excluded=True) for name in result.excluded_modules]
+    for name in sorted(set(result.import_names) - set(public_names(result.import_names))):
+        result.notes.append(f"{name} is a private top-level module: not climbed or counted on its own "
+                            f"(the public names that import it show what it does)")
     if not outcomes:
         result.notes.append("no importable top-level names: nothing to import")
         return result

@@ -672,6 +672,28 @@ def test_a_public_accelerator_that_the_package_does_without_is_degraded_not_clim
     assert any(n.startswith("ia_accel.speedups fails in isolated") and "do without it" in n for n in dist["notes"])
 
 
+def test_a_private_top_level_module_counts_through_the_public_names(corpus_env, tmp_path):
+    """PyYAML's _yaml and tomli's <hash>__mypyc, met in the survey: a private top-level name
+    that refuses sub-interpreters does not make the distribution main-only when its public
+    name imports without it (degraded)."""
+    spec = fixturelib.DistSpec(
+        name="ia-fixture-private-top", version="1.0",
+        python_files={"ia_pub/__init__.py": "try:\n    import _ia_priv\nexcept ImportError:\n    _ia_priv = None\n"},
+        extensions={"_ia_priv": Path(__file__).parent / "data" / "scan" / "private_top.c"},
+    )
+    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
+    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
+    out = tmp_path / "r.json"
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--no-smoke", "--format", "json", "-o", str(out),
+                   "ia-fixture-private-top")
+    assert done.returncode == 0, done.stderr
+    [dist] = json.loads(out.read_text())["interpreters"][0]["distributions"]
+    assert sorted(dist["import_names"]) == ["_ia_priv", "ia_pub"]
+    assert (dist["tier"], dist["flags"], dist["degraded_modules"]) == ("own-gil", ["degraded"], ["_ia_priv"])
+    assert [m["name"] for m in dist["modules"]] == ["ia_pub"]
+    assert any(n.startswith("_ia_priv is a private top-level module") for n in dist["notes"])
+
+
 def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env, tmp_path):
     spec = fixturelib.DistSpec(
         name="ia-fixture-leafname", version="1.0",
