@@ -596,16 +596,20 @@ SUB_ONLY_DATETIME = INTERPRETERS_MODULE + "if _interps.get_current() != _interps
 ABORTS_IN_PARALLEL = INTERPRETERS_MODULE + "import os\nif len(_interps.list_all()) > 3:\n    os.abort()\n"
 
 
-def _scan_pure_fixture(corpus_env, tmp_path, name, code):
-    spec = fixturelib.DistSpec(name=name, version="1.0", python_files={name.replace("-", "_") + "/__init__.py": code})
+def _scan_fixture(corpus_env, tmp_path, spec, *options):
+    """Build ``spec``, install it into a fresh venv of the target and scan it; (run, dist) of the JSON."""
     venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
     fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
     out = tmp_path / "r.json"
-    done = run_cli("scan", "--python", str(venv), "--no-cache", "--timeout", "30", "--format", "json", "-o",
-                   str(out), name)
+    done = run_cli("scan", "--python", str(venv), "--no-cache", "--timeout", "30", *options, "--format", "json",
+                   "-o", str(out), spec.name)
     assert done.returncode == 0, done.stderr
     run = json.loads(out.read_text())["interpreters"][0]
     return run, run["distributions"][0]
+
+
+def _pure(name, code):
+    return fixturelib.DistSpec(name=name, version="1.0", python_files={name.replace("-", "_") + "/__init__.py": code})
 
 
 def test_a_crash_outside_python_code_in_a_pure_python_package_is_cpython_s(corpus_env, tmp_path):
@@ -617,7 +621,7 @@ def test_a_crash_outside_python_code_in_a_pure_python_package_is_cpython_s(corpu
     if not Ladder(python, 30, frozenset(sys.stdlib_module_names)).control("parallel", "isolated", ["datetime"]).crashed:
         pytest.skip("this interpreter does not crash in parallel isolated interpreters importing datetime")
     for attempt in range(3):  # the crash happens in most runs, not all
-        run, dist = _scan_pure_fixture(corpus_env, tmp_path / str(attempt), "ia-fixture-subdt", SUB_ONLY_DATETIME)
+        run, dist = _scan_fixture(corpus_env, tmp_path / str(attempt), _pure("ia-fixture-subdt", SUB_ONLY_DATETIME))
         met = [c for c in dist["controls"] if c["kind"] == "parallel" and c.get("no_native_code")]
         if met:
             break
@@ -638,7 +642,7 @@ def test_a_pure_python_package_that_aborts_the_process_itself_is_blamed(corpus_e
     """os.abort() from the package's own code: the crash did not stop outside Python code (the
     fault handler shows the package's frame, or four aborting threads cut its report short), so
     it is the package's, even though no native code but CPython's ran."""
-    run, dist = _scan_pure_fixture(corpus_env, tmp_path, "ia-fixture-pyabort", ABORTS_IN_PARALLEL)
+    run, dist = _scan_fixture(corpus_env, tmp_path, _pure("ia-fixture-pyabort", ABORTS_IN_PARALLEL))
     parallel = dist["smoke"]["parallel"]
     assert parallel["status"] == "crashed" and parallel["crash"]["signal"] == "SIGABRT"
     assert "<no Python frame>" not in parallel["crash"]["stderr_tail"]
@@ -659,13 +663,7 @@ def test_a_public_accelerator_that_the_package_does_without_is_degraded_not_clim
                                             "    speedups = None\n"},
         extensions={"ia_accel.speedups": Path(__file__).parent / "data" / "scan" / "public_speedups.c"},
     )
-    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
-    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
-    out = tmp_path / "r.json"
-    done = run_cli("scan", "--python", str(venv), "--no-cache", "--no-smoke", "--format", "json", "-o", str(out),
-                   "ia-fixture-accel")
-    assert done.returncode == 0, done.stderr
-    [dist] = json.loads(out.read_text())["interpreters"][0]["distributions"]
+    _, dist = _scan_fixture(corpus_env, tmp_path, spec, "--no-smoke")
     assert (dist["tier"], dist["flags"]) == ("own-gil", ["degraded"])
     assert dist["degraded_modules"] == ["ia_accel.speedups"]
     assert [m["name"] for m in dist["modules"]] == ["ia_accel"]
@@ -681,13 +679,7 @@ def test_a_private_top_level_module_counts_through_the_public_names(corpus_env, 
         python_files={"ia_pub/__init__.py": "try:\n    import _ia_priv\nexcept ImportError:\n    _ia_priv = None\n"},
         extensions={"_ia_priv": Path(__file__).parent / "data" / "scan" / "private_top.c"},
     )
-    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
-    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
-    out = tmp_path / "r.json"
-    done = run_cli("scan", "--python", str(venv), "--no-cache", "--no-smoke", "--format", "json", "-o", str(out),
-                   "ia-fixture-private-top")
-    assert done.returncode == 0, done.stderr
-    [dist] = json.loads(out.read_text())["interpreters"][0]["distributions"]
+    _, dist = _scan_fixture(corpus_env, tmp_path, spec, "--no-smoke")
     assert sorted(dist["import_names"]) == ["_ia_priv", "ia_pub"]
     assert (dist["tier"], dist["flags"], dist["degraded_modules"]) == ("own-gil", ["degraded"], ["_ia_priv"])
     assert [m["name"] for m in dist["modules"]] == ["ia_pub"]
@@ -700,13 +692,7 @@ def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env
         python_files={"ia_leafname/__init__.py": "from ia_leafname import _leaf\n"},
         extensions={"ia_leafname._leaf": Path(__file__).parent / "data" / "scan" / "leaf_name.c"},
     )
-    venv = fixturelib.make_venv(corpus_env.base_python, tmp_path / "venv")
-    fixturelib.install_wheels(venv, [fixturelib.build_wheel(corpus_env.base_python, spec, tmp_path / "w")])
-    out = tmp_path / "r.json"
-    done = run_cli("scan", "--python", str(venv), "--no-cache", "--no-smoke", "--format", "json", "-o", str(out),
-                   "ia-fixture-leafname")
-    assert done.returncode == 0, done.stderr
-    dist = json.loads(out.read_text())["interpreters"][0]["distributions"][0]
+    _, dist = _scan_fixture(corpus_env, tmp_path, spec, "--no-smoke")
     # beside main, CPython names the module by its spec ("ia_leafname._leaf"); alone, by its m_name ("_leaf")
     texts = [s["error"] for s in (dist["modes"]["isolated"]["alone"], dist["modes"]["isolated"]["beside_main"])]
     assert any(re.search(r"module (ia_leafname\.)?_leaf does not support loading in subinterpreters", t) for t in texts)
