@@ -9,6 +9,7 @@ the reason the ladder, the submodule walk and the smoke checks found.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Optional, Sequence
 
@@ -58,6 +59,18 @@ def disagreement(dist: DistributionResult, fresh: bool) -> str:
     if dist.cpython_problems:
         return "CPython bug"
     return "other"
+
+
+_NOT_INSTALLED = re.compile(r"^ModuleNotFoundError: No module named '([^'.]+)")
+
+
+def missing_dependency(dist: DistributionResult) -> Optional[str]:
+    """The module a broken distribution's import needs that nothing installed provides, if that is why."""
+    for module in dist.modules:
+        found = _NOT_INSTALLED.match(module.error or "")
+        if module.kind == "top-level" and found and found.group(1) not in dist.import_names:
+            return found.group(1)
+    return None
 
 
 def _outcome(dist: DistributionResult) -> str:
@@ -114,6 +127,12 @@ def summarize(run: InterpreterRun) -> list[str]:
             if reason in by_reason:
                 lines.append(f"| {side} | {reason}: {REASONS[reason]} | {len(by_reason[reason])} | "
                              f"{_names(by_reason[reason])} |")
+    undeclared = [d for d in audited if d.tier == "broken" and missing_dependency(d)]
+    if undeclared:
+        lines += ["", f"{len(undeclared)} of the broken projects fail in the main interpreter because a module "
+                  f"they import is not installed (the survey installs each project with its declared "
+                  f"dependencies only): " + ", ".join(f"{escape(d.name)} (needs {escape(missing_dependency(d))})"
+                                                       for d in undeclared) + "."]
     degraded = [d for d in own_gil if "degraded" in d.flags]
     if degraded:
         lines += ["", f"Both methods pass {len(degraded)} projects that run without some of their C "

@@ -686,6 +686,20 @@ def test_a_private_top_level_module_counts_through_the_public_names(corpus_env, 
     assert any(n.startswith("_ia_priv is a private top-level module") for n in dist["notes"])
 
 
+def test_survey_summary_names_the_undeclared_dependency_of_a_broken_project(corpus_env, tmp_path):
+    """soupsieve needs bs4 without declaring it (met in the survey): broken, and the survey
+    summary says which module was missing."""
+    run, dist = _scan_fixture(corpus_env, tmp_path, _pure("ia-fixture-undeclared", "import ia_fixture_not_installed\n"),
+                              "--no-smoke")
+    assert dist["tier"] == "broken"
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"schema_version": 3, "interpreters": [run]}))
+    done = run_cli("report", str(results), "--format", "survey")
+    assert done.returncode == 0, done.stderr
+    assert "1 of the broken projects fail in the main interpreter because a module they import is not installed" \
+           in done.stdout and "ia-fixture-undeclared (needs ia\\_fixture\\_not\\_installed)" in done.stdout
+
+
 def test_a_refusal_naming_an_own_module_by_its_leaf_is_not_blocked_by(corpus_env, tmp_path):
     spec = fixturelib.DistSpec(
         name="ia-fixture-leafname", version="1.0",
