@@ -292,7 +292,7 @@ class SmokeReimport(SmokeCheck):
     rounds: int = _when_ran(0)
     rounds_completed: int = _when_ran(0)
     failures: list[dict[str, Any]] = _when_ran(factory=list)  # {index, error, chain}
-    state_leaks: list[dict[str, Any]] = _when_ran(factory=list)  # {snippet, results}
+    state_leaks: list[dict[str, Any]] = _when_ran(factory=list)  # {snippet, results[, explained_by, environment]}
     first_error: Optional[str] = _when_ran()
     crashed_in_round: Optional[int] = _optional()
 

@@ -296,9 +296,16 @@ class StateLeaksBetweenInterpreters(Rule):
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         reimport = _check(dist, "reimport")
         for leak in reimport.state_leaks if reimport else ():
+            through_environment = leak.get("explained_by") == "environment"
             yield self.finding(dist.name, None, snippet=leak["snippet"],
                                results=" then ".join(str(r) for r in leak["results"]),
-                               severity=None if _isolated(dist) else "medium")
+                               severity="info" if through_environment else None if _isolated(dist) else "medium",
+                               detail="through the process environment: the import sets %s, which every "
+                                      "interpreter created later starts with (process-wide, as for threads; "
+                                      "the check passes)" % facts.name_list(leak["environment"])
+                               if through_environment else None,
+                               remediation="Set environment variables once, not at every import, or keep the "
+                                           "value in module state." if through_environment else None)
 
 
 class SharedStaticTypes(Rule):

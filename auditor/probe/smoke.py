@@ -154,6 +154,7 @@ def _interp_audit_member(fd, where, cmd_fd, reply_fd, max_text):
 # names instead.  Results are lists (one item per iteration) of normal reprs.
 WORKLOAD_TASK = r'''
 import importlib, os
+environ_before = dict(os.environ)
 try:
     for name in ARGS["imports"]:
         with step("import " + name):
@@ -180,6 +181,9 @@ for _ in range(ARGS["iterations"]):
                     getattr(module, attribute)
             results.setdefault("public names of " + name, []).append(normal(names))
 reply["results"] = results
+# The process environment is shared by every interpreter created later.
+reply["environ_set"] = sorted(k for k in set(environ_before) | set(os.environ)
+                              if environ_before.get(k) != os.environ.get(k))
 '''
 
 # Walk the packages' submodules and touch their public attributes.
@@ -805,7 +809,7 @@ def check_reimport(probe):
         probe.close_all()
         probe.emit({"event": "result", "check": "reimport", "index": index + 1, "ok": reply["ok"],
                     "error": reply.get("error"), "chain": reply.get("chain", []),
-                    "results": reply.get("results", {})})
+                    "results": reply.get("results", {}), "environ_set": reply.get("environ_set", [])})
 
 
 def check_static_types(probe):
