@@ -483,7 +483,7 @@ def _parse_html(text: str) -> _Tables:
 
 
 def test_every_format_is_registered_and_renders():
-    assert set(formats.NAMES) == {"table", "markdown", "html", "csv", "json", "junit"}
+    assert set(formats.NAMES) == {"table", "markdown", "html", "csv", "json", "junit", "survey"}
     for name in formats.NAMES:
         assert formats.get(name).render(sample_report()).strip()
 
