@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -265,6 +266,9 @@ def test_survey_of_real_packages_and_a_missing_one(tmp_path):
         assert missing["tier"] is None and missing["version"] == ""
         assert missing["problems"][0].startswith("install failed: ")
     assert "install failed" in done.stderr and f"{len(PYTHONS) * 3} scanned" in done.stderr
+    # wall time and throughput, for the record of a long survey
+    assert re.search(rf"Ran {len(names) * len(PYTHONS)} task\(s\) in [\d.]+ min: [\d.]+ per minute; per task: "
+                     r"create [\d.]+ s, install [\d.]+ s, scan [\d.]+ s", done.stderr), done.stderr
     statuses = store_rows(out / "survey.sqlite3", "SELECT project, status FROM survey_tasks")
     assert sorted(s for p, s in statuses if p.startswith("interp-audit-")) == ["install-failed"] * len(PYTHONS)
     jsonschema = pytest.importorskip("jsonschema")

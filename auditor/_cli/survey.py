@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -114,6 +116,8 @@ class _Progress:
         self.bar = Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
         self.task = None
         self.count = self.total = self.resumed = 0
+        self.started = time.monotonic()
+        self.seconds: Counter[str] = Counter()  # step -> seconds summed over this client's tasks
 
     def __call__(self, event: str, detail: object) -> None:
         if event == "total":
@@ -124,17 +128,23 @@ class _Progress:
         if event == "resumed":
             self.resumed += 1
         else:
+            self.seconds.update(getattr(detail, "seconds", None) or {})
             self.bar.console.print(f"[{self.count}/{self.total}] {_line(detail)}", markup=False, highlight=False)
         self.bar.update(self.task, completed=self.count)
 
 
-def _summarize(summary: SurveySummary, out_dir: Path, store_path: Path, err: Console) -> None:
+def _summarize(summary: SurveySummary, progress: _Progress, out_dir: Path, store_path: Path, err: Console) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items()))
     resumed = f"; {summary.resumed} were already done (resumed survey {summary.survey_id})" if summary.resumed else ""
     retries = f"; {summary.retries} retr{'y' if summary.retries == 1 else 'ies'} after a lost worker" \
         if summary.retries else ""
     err.print(f"Survey {summary.survey_id} finished: {counts or 'nothing to do'}{resumed}{retries}.",
               highlight=False)
+    ran, minutes = progress.count - progress.resumed, (time.monotonic() - progress.started) / 60
+    if ran:
+        steps = ", ".join(f"{step} {seconds / ran:.1f} s" for step, seconds in progress.seconds.items())
+        err.print(f"Ran {ran} task(s) in {minutes:.1f} min: {ran / max(minutes, 1e-9):.1f} per minute"
+                  + (f"; per task: {steps}" if steps else ""), highlight=False)
     err.print(f"Results: {out_dir}/*.json (interp-audit report / site), store: {store_path}", highlight=False)
 
 
@@ -223,10 +233,11 @@ def command(list_file, pythons, out_dir, top, shard, executor, scheduler, jobs, 
     try:
         with _executor(executor, scheduler, jobs, max_attempts) as runner:
             client = SurveyClient(store, out_dir, {p: info for p, (_, info) in resolved.items()})
-            summary = client.run(tasks, runner, fresh=fresh, description=description, progress=_Progress(err))
+            progress = _Progress(err)
+            summary = client.run(tasks, runner, fresh=fresh, description=description, progress=progress)
     finally:
         store.close()
-    _summarize(summary, out_dir, store_path, err)
+    _summarize(summary, progress, out_dir, store_path, err)
     if summary.statuses.get("error"):
         sys.exit(2)
 
