@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import typing
 
@@ -705,6 +706,21 @@ def test_site_package_page_explains_blockers_findings_and_crashes(tmp_path):
     assert "Port the module to multi-phase initialisation (PEP 489)." in legacy
     crashy = (tmp_path / "packages" / "crashy.html").read_text(encoding="utf-8")
     assert "SIGSEGV" in crashy and "Fatal Python error: Segmentation fault" in crashy
+
+
+def test_site_index_leaves_finding_texts_to_the_package_pages(tmp_path):
+    """The survey's 500-row index was half finding tooltips (1.4 MB): the index keeps the code and
+    its severity, the package page the message; the single-file HTML report keeps the message."""
+    merged = merge([sample_report()])
+    build_site(merged, tmp_path)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    dist, finding = next((d, d.findings[0]) for run in merged.report.interpreters for d in run.distributions
+                         if d.findings)
+    assert f'<span title="{finding.severity}">{finding.code}</span>' in index
+    assert html.escape(finding.message) not in index
+    page = tmp_path / "packages" / f"{dist.name.lower()}.html"
+    assert html.escape(finding.message) in page.read_text(encoding="utf-8")
+    assert html.escape(finding.message) in formats.get("html").render(merged.report)
 
 
 def test_site_escapes_hostile_package_text(tmp_path):
