@@ -189,8 +189,13 @@ def _what_crashes(control: Control) -> str:
 def smoke_failures(checks: SmokeReport, mode: str, controls: Iterable[Control]) -> list[str]:
     """Checks of one smoke run in ``mode`` that fail, leaving out crashes that a
     standard-library control reproduces or another failing check explains."""
-    return [check for check in SMOKE_FAILING_CHECKS if check in checks.failed_checks
-            and (checks.check(check).status == "failed" or cpython_control(controls, check, mode) is None)]
+    failed = []
+    for check in SMOKE_FAILING_CHECKS:
+        status, crash = checks.check(check).status, checks.check(check).crash
+        if status == "failed" or (status == "crashed" and not (crash and crash.explained_by)
+                                  and cpython_control(controls, check, mode) is None):
+            failed.append(check)
+    return failed
 
 
 def smoke_tier(smoke: SmokeReport, controls: list[Control]) -> tuple[Optional[str], list[str]]:
