@@ -354,6 +354,7 @@ class SmokeReport:
     failed_checks: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rungs: dict[str, dict[str, str]] = field(default_factory=dict)  # failing check -> {rung: status}
+    processes: Optional[int] = _optional()  # worker processes the checks ran in: 1 when they shared one
 
     def check(self, name: str) -> SmokeCheck:
         """The result of check ``name`` (one of SMOKE_CHECKS)."""
