@@ -5,9 +5,9 @@ child process of the *target* interpreter running ``auditor/probe/smoke.py``
 (a *session*, ``SESSION_ORDER``).  When that process crashes or hangs, every
 check runs again in a fresh child of its own, as when one check is asked for:
 a crash or hang is recorded (signal, culprit, the steps that were open) and the
-next check starts in a new child.  A check that fails in the session keeps its
-result and the checks after it get a fresh child each (:func:`vouches`).  This
-process never runs package code.  The checks are put together as JSON-able
+next check starts in a new child.  From the first check that does not pass in
+the session on, each check runs again in a fresh child of its own (:func:`vouches`).
+This process never runs package code.  The checks are put together as JSON-able
 dicts and returned as the :class:`~interp_audit.model.SmokeReport` stored in
 ``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
 """
