@@ -422,6 +422,16 @@ def test_degraded_accelerator_is_not_a_smoke_failure(smoke_python):
     assert [f for f in registry.evaluate(dist) if f.code.startswith("IA31")] == []  # IA304 tells the story
 
 
+def test_an_accelerator_cpython_refuses_still_shares_the_process(smoke_python):
+    """CPython refuses the single-phase accelerator in every sub-interpreter of every process:
+    the static-type check cannot decide, and the checks still share one process."""
+    result = smoke.run_smoke(smoke_python, "ia-fixture-degraded", ["ia_degraded"], ["ia_degraded._speedups"],
+                             "isolated", ["import ia_degraded\nresult = ia_degraded.fast(21)\n"])
+    assert result.static_types.status == "inconclusive"
+    assert "does not support loading in subinterpreters" in result.static_types.errors["ia_degraded._speedups"]
+    assert result.processes == 1 and result.ok is True
+
+
 def test_generic_walk_is_bounded(smoke_python):
     result = smoke.run_smoke(smoke_python, "ia-fixture-smokewalk", ["ia_smokewalk"], [], "isolated",
                              checks=("generic",), max_modules=2)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from ..model import SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, SmokeReport, from_dict, to_dict
+from ..model import REFUSAL, SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, SmokeReport, from_dict, to_dict
 from ..smoke_config import Snippet
 from .worker import ProbeRun, run_probe
 
@@ -158,11 +158,14 @@ PROBE_NAMES = {"snippets": "snippet"}  # a check's name in auditor/probe/smoke.p
 def vouches(check: str, result: dict) -> bool:
     """Whether ``result``, from a session, stands, and says that the next check may share the process.
 
-    True when the check passed (for the informational ``cross_interpreter``: decided) and
-    ran no package code in the main interpreter (a snippet retried there), or when the probe
-    ran nothing (the mode is not supported)."""
+    True when the check passed (for the informational ``cross_interpreter``: decided;
+    ``static_types``: every extension module refused by CPython, as in any process) and ran
+    no package code in the main interpreter (a snippet retried there), or when the probe ran
+    nothing (the mode is not supported)."""
     if result["status"] == "skipped":
         return True
+    if check == "static_types" and result["status"] == "inconclusive":
+        return all(REFUSAL.search(str(error)) for error in result["errors"].values())
     if check == "cross_interpreter":
         return result["status"] in ("passed", "failed", "inconclusive")
     if check == "snippets":
