@@ -280,6 +280,19 @@ def test_state_passed_on_through_the_process_environment_is_not_an_isolation_fai
     assert smoke_failures(result, "isolated", []) == []
 
 
+def test_an_import_that_sets_the_environment_does_not_share_its_process(smoke_python):
+    """ia_envleak's import sets a variable every interpreter created later starts with: the
+    cost check (first in the session) sees it, and the checks after it run in fresh
+    processes, where the re-import check still sees the leak."""
+    result, _ = scan(smoke_python, "ia-fixture-envleak", "ia_envleak", extensions=[])
+    ran = [c for c in smoke.SESSION_ORDER if result.check(c).status != "skipped"]
+    assert ran == ["cost", "reimport", "cross_interpreter", "parallel", "generic"]
+    assert result.processes == len(ran)  # the session (cost's result kept), then one per later check
+    assert result.cost.status == "passed"
+    [leak] = result.reimport.state_leaks
+    assert leak["environment"] == ["IA_ENVLEAK"]
+
+
 def test_c_global_state_shows_through_a_pyproject_snippet(smoke_python, tmp_path):
     (tmp_path / "pyproject.toml").write_text(CGLOBAL_PYPROJECT)
     user = load_user_snippets([], project_dir=tmp_path)

@@ -410,13 +410,17 @@ gc.collect()
 reply["outcomes"] = outcomes
 '''
 
-# Import the names, timed inside the interpreter.
+# Import the names, timed inside the interpreter; note the process environment variables
+# the import set (every interpreter created later starts with them).
 COST_TASK = r'''
-import importlib, time
+import importlib, os, time
+environ_before = dict(os.environ)
 started = time.perf_counter()
 for name in ARGS["imports"]:
     importlib.import_module(name)
 reply["seconds"] = time.perf_counter() - started
+reply["environ_set"] = sorted(k for k in set(environ_before) | set(os.environ)
+                              if environ_before.get(k) != os.environ.get(k))
 '''
 
 
@@ -914,21 +918,24 @@ def check_cost(probe):
     samples = []
     code = _task(COST_TASK, {"imports": list(request["import_names"])})
     source = None
+    environ_set = set()
     for index in range(int(request.get("samples", 5))):
         before, source = _rss_kib()
         member = probe.member("cost%d" % (index + 1))
         created, _ = _rss_kib()
         reply = member.call(code)
         imported, _ = _rss_kib()
+        environ_set.update(reply.get("environ_set", ()))
         if not reply["ok"]:
             probe.emit({"event": "result", "check": "cost", "ok": False, "error": reply.get("error"),
-                        "samples": samples, "rss_source": source})
+                        "samples": samples, "rss_source": source, "environ_set": sorted(environ_set)})
             probe.close_all()
             return
         samples.append({"import_seconds": reply["seconds"], "interpreter_kib": created - before,
                         "import_kib": imported - created})
     probe.close_all()
-    probe.emit({"event": "result", "check": "cost", "ok": True, "samples": samples, "rss_source": source})
+    probe.emit({"event": "result", "check": "cost", "ok": True, "samples": samples, "rss_source": source,
+                "environ_set": sorted(environ_set)})
 
 
 def check_app(probe):

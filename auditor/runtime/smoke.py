@@ -6,7 +6,8 @@ child process of the *target* interpreter running ``auditor/probe/smoke.py``
 check runs again in a fresh child of its own, as when one check is asked for:
 a crash or hang is recorded (signal, culprit, the steps that were open) and the
 next check starts in a new child.  From the first check that does not pass in
-the session on, each check runs again in a fresh child of its own (:func:`vouches`).
+the session on (unless it ran first), each check runs again in a fresh child of its
+own (:func:`vouches`).
 This process never runs package code.  The checks are put together as JSON-able
 dicts and returned as the :class:`~interp_audit.model.SmokeReport` stored in
 ``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
@@ -155,15 +156,19 @@ SESSION_ORDER = ("cost", "reimport", "static_types", "cross_interpreter", "paral
 PROBE_NAMES = {"snippets": "snippet"}  # a check's name in auditor/probe/smoke.py, where it differs
 
 
-def vouches(check: str, result: dict) -> bool:
-    """Whether ``result``, from a session, stands, and says that the next check may share the process.
+def vouches(check: str, result: dict, run: WorkerRun) -> bool:
+    """Whether ``result`` (from ``run``, a session's share), stands, and says that the next check
+    may share the process.
 
     True when the check passed (for the informational ``cross_interpreter``: decided;
-    ``static_types``: every extension module refused by CPython, as in any process) and ran
-    no package code in the main interpreter (a snippet retried there), or when the probe ran
-    nothing (the mode is not supported)."""
+    ``static_types``: every extension module refused by CPython, as in any process), set no
+    process environment variable (every interpreter created later would start with it) and
+    ran no package code in the main interpreter (a snippet retried there), or when the probe
+    ran nothing (the mode is not supported)."""
     if result["status"] == "skipped":
         return True
+    if any(event.get("environ_set") for event in run.events if event.get("event") == "result"):
+        return False
     if check == "static_types" and result["status"] == "inconclusive":
         return all(REFUSAL.search(str(error)) for error in result["errors"].values())
     if check == "cross_interpreter":
@@ -233,9 +238,10 @@ class _Runner:
         """The results of ``checks``, run in one worker process while each vouches for the next.
 
         A session that crashes, hangs or fails runs every check again one process each, to name
-        the culprit.  From the first check that does not vouch for its process on (it may have
-        met the traces of the checks before it, or left traces for those after it), each
-        check runs in a process of its own, as when it is the only check asked for."""
+        the culprit.  After the first check that does not vouch for its process (it may have left
+        traces for those after it), each check runs in a process of its own, as when it is the
+        only check asked for; so does that check itself unless it ran first (it may have met
+        traces of the checks before it)."""
         order = [c for c in SESSION_ORDER if c in checks]
         results: dict[str, dict] = {}
         if len(order) > 1 and self.request["mode"] != "main":
@@ -244,9 +250,10 @@ class _Runner:
             for check, part in zip(order, session_parts(run, order) or []):
                 snippet_runs = [part] * len(self.snippets) if part.unsupported else snippet_parts(part)
                 result = self.build(check, part, snippet_runs)
-                if not vouches(check, result):
+                if check == order[0] or vouches(check, result, part):
+                    results[check] = result  # the first check met nothing left by another
+                if not vouches(check, result, part):
                     break
-                results[check] = result
         for check in order[len(results):]:
             results[check] = self.alone(check)
         return results
