@@ -27,7 +27,7 @@ TIER_OF_MODE = {"isolated": "own-gil", "shared-gil": "shared-gil", "legacy": "le
 
 FLAGS = ("one-per-process", "degraded", "crashed", "blocked-by", "smoke-failed")
 
-#: The smoke checks, in the order they run (docs/smoke.md), the ones whose failure costs a rung,
+#: The smoke checks, in the order of the report (docs/smoke.md), the ones whose failure costs a rung,
 #: and the statuses a check can end in.
 SMOKE_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types", "cross_interpreter", "cost")
 SMOKE_FAILING_CHECKS = ("generic", "snippets", "parallel", "reimport", "static_types")
@@ -354,6 +354,7 @@ class SmokeReport:
     failed_checks: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rungs: dict[str, dict[str, str]] = field(default_factory=dict)  # failing check -> {rung: status}
+    processes: Optional[int] = _optional()  # worker processes the checks ran in: 1 when they shared one
 
     def check(self, name: str) -> SmokeCheck:
         """The result of check ``name`` (one of SMOKE_CHECKS)."""

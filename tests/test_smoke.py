@@ -181,6 +181,50 @@ def test_concurrent_calls_crash_is_a_parallel_finding(smoke_python):
     assert smoke_failures(result, "isolated", []) == ["parallel"]
 
 
+def test_the_checks_share_one_process_when_nothing_goes_wrong(smoke_python):
+    """One worker process for every check of a clean distribution, with the results and
+    findings of a process per check."""
+    shared, shared_findings = scan(smoke_python, "ia-fixture-clean", "ia_clean", [SNIPPETS["ia_clean"]])
+    alone, alone_findings = scan(smoke_python, "ia-fixture-clean", "ia_clean", [SNIPPETS["ia_clean"]],
+                                 session=False)
+    assert (shared.processes, alone.processes) == (1, len(smoke.CHECKS))
+    for check in smoke.CHECKS:
+        assert shared.check(check).status == alone.check(check).status == "passed", check
+        assert (shared.check(check).seconds or shared.snippets.items[0].seconds) > 0, check
+    assert shared.generic.modules_walked == alone.generic.modules_walked == ["ia_clean"]
+    assert shared.snippets.items[0].result == alone.snippets.items[0].result == "<ia_clean.Box object>"
+    assert shared.static_types.types_compared == alone.static_types.types_compared == 1
+    assert to_dict(shared.cross_interpreter.objects) == to_dict(alone.cross_interpreter.objects)
+    check_cost_shape(shared.cost)  # measured first in the process, as in a process of its own
+    assert shared_findings == alone_findings == []
+
+
+def test_a_crash_in_the_shared_process_runs_each_check_alone(smoke_python):
+    """ia_race aborts in the parallel check: the shared process dies, and every check runs
+    again in a process of its own, which names the culprit and keeps the others' results."""
+    result, findings = scan(smoke_python, "ia-fixture-race", "ia_race", [SNIPPETS["ia_race"]])
+    assert result.processes == 1 + len(smoke.CHECKS)
+    assert result.parallel.status == "crashed" and result.parallel.crash.signal == "SIGABRT"
+    assert result.parallel.crash.culprit == "snippet snippet-1"
+    for check in ("generic", "snippets", "reimport", "static_types", "cost"):
+        assert result.check(check).status == "passed", check
+    assert codes(findings) == {"IA311"} and result.failed_checks == ["parallel"]
+
+
+def test_a_failure_in_the_shared_process_runs_it_and_the_checks_after_it_alone(smoke_python):
+    """ia_cglobal's state leak fails the re-import check: that check and the ones after it in
+    the session's order (which could meet the leaked state) each get a process of their own."""
+    snippets = [Snippet("state", "import ia_cglobal\nresult = ia_cglobal.get_value()\nia_cglobal.set_value(42)\n",
+                        "test")]
+    result, findings = scan(smoke_python, "ia-fixture-cglobal", "ia_cglobal", snippets)
+    after = smoke.SESSION_ORDER[smoke.SESSION_ORDER.index("reimport"):]
+    assert result.processes == 1 + len(after)
+    assert result.cost.status == "passed"  # kept from the shared process
+    assert result.reimport.state_leaks == [{"snippet": "state", "results": ["0", "42", "42"]}]
+    assert result.snippets.items[0].result == "0"
+    assert codes(findings) == {"IA316"} and result.failed_checks == ["reimport"]
+
+
 def test_static_type_shared_between_interpreters(smoke_python):
     result, findings = scan(smoke_python, "ia-fixture-leaktype", "ia_leaktype", [SNIPPETS["ia_leaktype"]])
     assert result.static_types.shared == [
@@ -234,6 +278,19 @@ def test_state_passed_on_through_the_process_environment_is_not_an_isolation_fai
     [finding] = [f for f in findings if f.code == "IA316"]
     assert finding.severity == "info" and "IA_ENVLEAK" in finding.detail
     assert smoke_failures(result, "isolated", []) == []
+
+
+def test_an_import_that_sets_the_environment_does_not_share_its_process(smoke_python):
+    """ia_envleak's import sets a variable every interpreter created later starts with: the
+    cost check (first in the session) sees it, and the checks after it run in fresh
+    processes, where the re-import check still sees the leak."""
+    result, _ = scan(smoke_python, "ia-fixture-envleak", "ia_envleak", extensions=[])
+    ran = [c for c in smoke.SESSION_ORDER if result.check(c).status != "skipped"]
+    assert ran == ["cost", "reimport", "cross_interpreter", "parallel", "generic"]
+    assert result.processes == len(ran)  # the session (cost's result kept), then one per later check
+    assert result.cost.status == "passed"
+    [leak] = result.reimport.state_leaks
+    assert leak["environment"] == ["IA_ENVLEAK"]
 
 
 def test_c_global_state_shows_through_a_pyproject_snippet(smoke_python, tmp_path):
@@ -376,6 +433,16 @@ def test_degraded_accelerator_is_not_a_smoke_failure(smoke_python):
     dist = DistributionResult(name="ia-fixture-degraded", version="1.0", smoke=result,
                               degraded_modules=["ia_degraded._speedups"])
     assert [f for f in registry.evaluate(dist) if f.code.startswith("IA31")] == []  # IA304 tells the story
+
+
+def test_an_accelerator_cpython_refuses_still_shares_the_process(smoke_python):
+    """CPython refuses the single-phase accelerator in every sub-interpreter of every process:
+    the static-type check cannot decide, and the checks still share one process."""
+    result = smoke.run_smoke(smoke_python, "ia-fixture-degraded", ["ia_degraded"], ["ia_degraded._speedups"],
+                             "isolated", ["import ia_degraded\nresult = ia_degraded.fast(21)\n"])
+    assert result.static_types.status == "inconclusive"
+    assert "does not support loading in subinterpreters" in result.static_types.errors["ia_degraded._speedups"]
+    assert result.processes == 1 and result.ok is True
 
 
 def test_generic_walk_is_bounded(smoke_python):

@@ -1,11 +1,14 @@
-"""Smoke probe: check that a package *runs* in sub-interpreters, one check per process.
+"""Smoke probe: check that a package *runs* in sub-interpreters.
 
 Run by the *target* interpreter as ``python -P smoke.py REQUEST EVENTS_FD``;
 standard library only, it never imports interp_audit.  REQUEST is a Python
 literal (dict) with:
 
 * ``check``       -- ``generic`` | ``snippet`` | ``parallel`` | ``reimport`` |
-  ``static_types`` | ``cross_interpreter`` | ``cost`` | ``app``;
+  ``static_types`` | ``cross_interpreter`` | ``cost`` | ``app``; or
+* ``checks``      -- a list of them, run one after another in this process (a
+  *session*), each between ``{"event": "check", "check": ..., "state": "begin"}``
+  and ``{..., "state": "end", "seconds": ...}``, each with its own ``deadline``;
 * ``mode``        -- the kind of interpreter: ``isolated`` | ``shared-gil`` |
   ``legacy`` | ``main`` (``main`` only for ``generic`` and ``snippet``);
 * ``import_names``, ``extensions`` -- the distribution's top-level import names
@@ -13,8 +16,8 @@ literal (dict) with:
 * ``snippets``    -- ``[{"name": ..., "code": ...}]``; a snippet may bind
   ``result``, whose ``repr`` (addresses removed) is compared between interpreters;
 * ``parallel``, ``rounds``, ``iterations``, ``samples``, ``max_modules``,
-  ``walk_seconds`` -- sizes; ``deadline`` -- seconds this probe may run before
-  it reports a hang itself;
+  ``walk_seconds`` -- sizes; ``deadline`` -- seconds a check (each snippet of
+  ``snippet``) may run before the probe reports a hang itself;
 * ``app``         -- (check ``app``) ``{"module", "attribute", "kind", "requests"}``:
   an application served as a worker would serve it (``APP_TASK``).
 
@@ -407,13 +410,17 @@ gc.collect()
 reply["outcomes"] = outcomes
 '''
 
-# Import the names, timed inside the interpreter.
+# Import the names, timed inside the interpreter; note the process environment variables
+# the import set (every interpreter created later starts with them).
 COST_TASK = r'''
-import importlib, time
+import importlib, os, time
+environ_before = dict(os.environ)
 started = time.perf_counter()
 for name in ARGS["imports"]:
     importlib.import_module(name)
 reply["seconds"] = time.perf_counter() - started
+reply["environ_set"] = sorted(k for k in set(environ_before) | set(os.environ)
+                              if environ_before.get(k) != os.environ.get(k))
 '''
 
 
@@ -568,10 +575,14 @@ class Probe:
         self.request = request
         self.fd = fd
         self.mode = request["mode"]
-        self.deadline = time.monotonic() + float(request.get("deadline", 50))
+        self.start_clock()
         self.interpreters = None if self.mode == "main" else _load_interpreters()
         self.members = []
         self._count = 0
+
+    def start_clock(self):
+        """Give the work that starts now its own ``deadline``."""
+        self.deadline = time.monotonic() + float(self.request.get("deadline", 50))
 
     def emit(self, event):
         os.write(self.fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
@@ -752,6 +763,8 @@ def check_snippet(probe):
     """Run each snippet in a fresh interpreter; a failure is retried in main."""
     request = probe.request
     for snippet in request["snippets"]:
+        probe.start_clock()
+        started = time.monotonic()
         member = probe.member()
         reply = member.call(_workload(dict(request, import_names=[]), [snippet]))
         probe.close_all()
@@ -763,6 +776,7 @@ def check_snippet(probe):
             if probe.mode != "main":
                 main = MainMember(probe, "main")
                 event["fails_in_main_too"] = not main.call(_workload(dict(request, import_names=[]), [snippet]))["ok"]
+        event["seconds"] = time.monotonic() - started
         probe.emit(event)
 
 
@@ -904,21 +918,24 @@ def check_cost(probe):
     samples = []
     code = _task(COST_TASK, {"imports": list(request["import_names"])})
     source = None
+    environ_set = set()
     for index in range(int(request.get("samples", 5))):
         before, source = _rss_kib()
         member = probe.member("cost%d" % (index + 1))
         created, _ = _rss_kib()
         reply = member.call(code)
         imported, _ = _rss_kib()
+        environ_set.update(reply.get("environ_set", ()))
         if not reply["ok"]:
             probe.emit({"event": "result", "check": "cost", "ok": False, "error": reply.get("error"),
-                        "samples": samples, "rss_source": source})
+                        "samples": samples, "rss_source": source, "environ_set": sorted(environ_set)})
             probe.close_all()
             return
         samples.append({"import_seconds": reply["seconds"], "interpreter_kib": created - before,
                         "import_kib": imported - created})
     probe.close_all()
-    probe.emit({"event": "result", "check": "cost", "ok": True, "samples": samples, "rss_source": source})
+    probe.emit({"event": "result", "check": "cost", "ok": True, "samples": samples, "rss_source": source,
+                "environ_set": sorted(environ_set)})
 
 
 def check_app(probe):
@@ -977,6 +994,19 @@ CHECKS = {
 }
 
 
+def run_session(probe, checks):
+    """Run ``checks`` one after another in this process, each marked and timed.
+
+    The caller chooses the order and decides which results a fresh process would
+    have given the same (``auditor/runtime/smoke.py``)."""
+    for name in checks:
+        probe.emit({"event": "check", "check": name, "state": "begin"})
+        probe.start_clock()
+        started = time.monotonic()
+        CHECKS[name](probe)
+        probe.emit({"event": "check", "check": name, "state": "end", "seconds": time.monotonic() - started})
+
+
 def main(argv):
     import faulthandler
 
@@ -994,7 +1024,10 @@ def main(argv):
             probe.emit({"event": "unsupported", "reason": reason})
             return 0
     try:
-        CHECKS[request["check"]](probe)
+        if "checks" in request:
+            run_session(probe, request["checks"])
+        else:
+            CHECKS[request["check"]](probe)
     except Hang as hang:
         waiting = sorted({m.where for m in probe.members if not m.exited} | {str(hang)})
         probe.emit({"event": "hang", "waiting_for": waiting})

@@ -1,10 +1,14 @@
-"""Behavioural smoke tests of one distribution, each check in its own worker process.
+"""Behavioural smoke tests of one distribution, in one worker process when nothing goes wrong.
 
-:func:`run_smoke` runs the checks of ``docs/smoke.md`` one after another, each
-in a fresh child process of the *target* interpreter running
-``auditor/probe/smoke.py``.  A crash or hang of one check is recorded (signal,
-culprit, the steps that were open) and the next check starts in a new child, so
-this process never runs package code.  The checks are put together as JSON-able
+:func:`run_smoke` runs the checks of ``docs/smoke.md`` one after another in a
+child process of the *target* interpreter running ``auditor/probe/smoke.py``
+(a *session*, ``SESSION_ORDER``).  When that process crashes or hangs, every
+check runs again in a fresh child of its own, as when one check is asked for:
+a crash or hang is recorded (signal, culprit, the steps that were open) and the
+next check starts in a new child.  From the first check that does not pass in
+the session on (unless it ran first), each check runs again in a fresh child of its
+own (:func:`vouches`).
+This process never runs package code.  The checks are put together as JSON-able
 dicts and returned as the :class:`~interp_audit.model.SmokeReport` stored in
 ``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
 """
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from ..model import SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, SmokeReport, from_dict, to_dict
+from ..model import REFUSAL, SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, SmokeReport, from_dict, to_dict
 from ..smoke_config import Snippet
 from .worker import ProbeRun, run_probe
 
@@ -143,21 +147,131 @@ def _median(values: list[float]) -> Optional[float]:
     return statistics.median(values) if values else None
 
 
+#: A session's order.  ``cost`` first: its first import and the memory each interpreter adds are
+#: a fresh process's.  ``reimport`` next: its first cycle is the first to import after an
+#: interpreter with the package was destroyed, and a package that passes it behaves the same in
+#: every fresh interpreter of a process -- what lets the later checks share the process.
+#: ``snippets`` and ``generic`` last: they retry failures in the main interpreter.
+SESSION_ORDER = ("cost", "reimport", "static_types", "cross_interpreter", "parallel", "snippets", "generic")
+PROBE_NAMES = {"snippets": "snippet"}  # a check's name in auditor/probe/smoke.py, where it differs
+
+
+def vouches(check: str, result: dict, run: WorkerRun) -> bool:
+    """Whether ``result`` (from ``run``, a session's share), stands, and says that the next check
+    may share the process.
+
+    True when the check passed (for the informational ``cross_interpreter``: decided;
+    ``static_types``: every extension module refused by CPython, as in any process), set no
+    process environment variable (every interpreter created later would start with it) and
+    ran no package code in the main interpreter (a snippet retried there), or when the probe
+    ran nothing (the mode is not supported)."""
+    if result["status"] == "skipped":
+        return True
+    if any(event.get("environ_set") for event in run.events if event.get("event") == "result"):
+        return False
+    if check == "static_types" and result["status"] == "inconclusive":
+        return all(REFUSAL.search(str(error)) for error in result["errors"].values())
+    if check == "cross_interpreter":
+        return result["status"] in ("passed", "failed", "inconclusive")
+    if check == "snippets":
+        return result["status"] == "passed" and not result["invalid"]
+    return result["status"] == "passed"
+
+
+def session_parts(run: WorkerRun, checks: list[str]) -> Optional[list[WorkerRun]]:
+    """Each check's share of a session run (its events, its seconds), in order.
+
+    None when the session did not end cleanly (a crash, a hang, an error of the probe,
+    a check that never ended): a fresh process per check then names the culprit."""
+    if run.unsupported:
+        return [run] * len(checks)
+    if run.crash or run.error:
+        return None
+    parts: dict[str, WorkerRun] = {}
+    current: Optional[WorkerRun] = None
+    for event in run.events:
+        if event.get("event") != "check":
+            if current is not None:
+                current.events.append(event)
+        elif event.get("state") == "begin":
+            current = parts[event["check"]] = WorkerRun()
+        elif current is not None:
+            current.seconds = float(event.get("seconds") or 0.0)
+            current = None
+    if current is not None or [PROBE_NAMES.get(c, c) for c in checks] != list(parts):
+        return None
+    return list(parts.values())
+
+
+def snippet_parts(run: WorkerRun) -> list[WorkerRun]:
+    """The snippet check's share of a session split per snippet (the events up to its result)."""
+    parts, events = [], []
+    for event in run.events:
+        events.append(event)
+        if event.get("event") == "result" and event.get("check") == "snippet":
+            parts.append(WorkerRun(events=events, seconds=float(event.get("seconds") or 0.0)))
+            events = []
+    return parts
+
+
 class _Runner:
     """Runs the checks of one distribution and turns probe events into check results."""
 
-    def __init__(self, python, request, timeout, stdlib_names):
+    def __init__(self, python, request, timeout, stdlib_names, snippets: list[Snippet]):
         self.python = python
         self.request = request
         self.timeout = timeout
         self.stdlib_names = stdlib_names
+        self.snippets = snippets
+        self.processes = 0
 
-    def run(self, check: str, **extra) -> WorkerRun:
-        request = dict(self.request, check=check, deadline=max(self.timeout * 0.8, self.timeout - 5), **extra)
-        return run_worker(self.python, request, self.timeout, self.stdlib_names)
+    def worker(self, checks: Union[str, list[str]], timeout: Optional[float] = None, **extra) -> WorkerRun:
+        """One worker process running probe check ``checks`` (a list: a session), each with its own deadline."""
+        kind = {"checks": checks} if isinstance(checks, list) else {"check": checks}
+        request = dict(self.request, snippets=[{"name": s.name, "code": s.code} for s in self.snippets],
+                       deadline=max(self.timeout * 0.8, self.timeout - 5), **kind)
+        request.update(extra)
+        self.processes += 1
+        return run_worker(self.python, request, timeout or self.timeout, self.stdlib_names)
 
-    def generic(self) -> dict:
-        run = self.run("generic")
+    def session(self, checks: list[str]) -> dict[str, dict]:
+        """The results of ``checks``, run in one worker process while each vouches for the next.
+
+        A session that crashes, hangs or fails runs every check again one process each, to name
+        the culprit.  After the first check that does not vouch for its process (it may have left
+        traces for those after it), each check runs in a process of its own, as when it is the
+        only check asked for; so does that check itself unless it ran first (it may have met
+        traces of the checks before it)."""
+        order = [c for c in SESSION_ORDER if c in checks]
+        results: dict[str, dict] = {}
+        if len(order) > 1 and self.request["mode"] != "main":
+            units = sum(len(self.snippets) if c == "snippets" else 1 for c in order)
+            run = self.worker([PROBE_NAMES.get(c, c) for c in order], timeout=self.timeout * units)
+            for check, part in zip(order, session_parts(run, order) or []):
+                snippet_runs = [part] * len(self.snippets) if part.unsupported else snippet_parts(part)
+                result = self.build(check, part, snippet_runs)
+                if check == order[0] or vouches(check, result, part):
+                    results[check] = result  # the first check met nothing left by another
+                if not vouches(check, result, part):
+                    break
+        for check in order[len(results):]:
+            results[check] = self.alone(check)
+        return results
+
+    def alone(self, check: str) -> dict:
+        """Check ``check`` in a fresh process of its own (each snippet in its own)."""
+        if check == "snippets":
+            return self.build(check, WorkerRun(), [self.worker("snippet", snippets=[{"name": s.name, "code": s.code}])
+                                                   for s in self.snippets])
+        return self.build(check, self.worker(PROBE_NAMES.get(check, check)))
+
+    def build(self, check: str, run: WorkerRun, snippet_runs: Optional[list[WorkerRun]] = None) -> dict:
+        """The result of ``check`` from what its probe run reported."""
+        if check == "snippets":
+            return self.snippets_result(snippet_runs or [])
+        return getattr(self, check)(run)
+
+    def generic(self, run: WorkerRun) -> dict:
         found = run.results("generic")
         result = {"seconds": round(run.seconds, 3), "modules_walked": [], "failed": [], "skipped": [],
                   "refused": [], "truncated": False, "attributes_touched": 0, "error": None, "crash": None}
@@ -175,12 +289,9 @@ class _Runner:
             result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
         return result
 
-    def snippets(self, snippets: list[Snippet]) -> dict:
-        if not snippets:
-            return {"status": "skipped", "ok": None, "reason": "no snippet for this distribution", "items": []}
+    def snippets_result(self, runs: list[WorkerRun]) -> dict:
         items = []
-        for snippet in snippets:
-            run = self.run("snippet", snippets=[{"name": snippet.name, "code": snippet.code}])
+        for snippet, run in zip(self.snippets, runs + [WorkerRun()] * (len(self.snippets) - len(runs))):
             item = {"name": snippet.name, "source": snippet.source, "ok": None, "error": None, "result": None,
                     "fails_in_main_too": False, "crash": None, "seconds": round(run.seconds, 3)}
             found = run.results("snippet")
@@ -202,8 +313,7 @@ class _Runner:
         invalid = [i["name"] for i in items if i["fails_in_main_too"]]
         return {"status": status, "ok": ok, "items": items, "invalid": invalid}
 
-    def parallel(self, snippets: list[Snippet]) -> dict:
-        run = self.run("parallel", snippets=[{"name": s.name, "code": s.code} for s in snippets])
+    def parallel(self, run: WorkerRun) -> dict:
         rounds = run.results("parallel")
         result = {"interpreters": self.request["parallel"], "rounds": self.request["rounds"],
                   "rounds_completed": len(rounds), "iterations": self.request["iterations"], "errors": [],
@@ -230,8 +340,7 @@ class _Runner:
             result.update(status="failed" if bad else "passed", ok=not bad)
         return result
 
-    def reimport(self, snippets: list[Snippet]) -> dict:
-        run = self.run("reimport", snippets=[{"name": s.name, "code": s.code} for s in snippets])
+    def reimport(self, run: WorkerRun) -> dict:
         rounds = run.results("reimport")
         result = {"rounds": self.request["rounds"], "rounds_completed": len(rounds), "failures": [],
                   "state_leaks": [], "first_error": None, "crash": None, "seconds": round(run.seconds, 3)}
@@ -265,11 +374,7 @@ class _Runner:
             result.update(status="failed" if bad else "passed", ok=not bad)
         return result
 
-    def static_types(self) -> dict:
-        if not self.request["extensions"]:
-            return {"status": "skipped", "ok": None, "reason": "the distribution has no extension modules",
-                    "shared": [], "checked": []}
-        run = self.run("static_types")
+    def static_types(self, run: WorkerRun) -> dict:
         found = run.results("static_types")
         result = {"shared": [], "checked": [], "errors": {}, "types_compared": 0, "crash": None,
                   "seconds": round(run.seconds, 3)}
@@ -286,8 +391,7 @@ class _Runner:
             result.update(status="failed" if result["shared"] else "passed", ok=not result["shared"])
         return result
 
-    def cross_interpreter(self, snippets: list[Snippet]) -> dict:
-        run = self.run("cross_interpreter", snippets=[{"name": s.name, "code": s.code} for s in snippets])
+    def cross_interpreter(self, run: WorkerRun) -> dict:
         found = run.results("cross_interpreter")
         result = {"mechanism": None, "objects": [], "error": None, "crash": None, "seconds": round(run.seconds, 3)}
         if found:
@@ -307,8 +411,7 @@ class _Runner:
             result.update(status="passed" if ok else "failed", ok=ok)
         return result
 
-    def cost(self) -> dict:
-        run = self.run("cost")
+    def cost(self, run: WorkerRun) -> dict:
         found = run.results("cost")
         result = {"samples": [], "crash": None, "seconds": round(run.seconds, 3)}
         if found:
@@ -352,6 +455,7 @@ def run_smoke(
     checks: Iterable[str] = CHECKS,
     stdlib_names: Optional[Iterable[str]] = None,
     exclude: Iterable[str] = (),
+    session: bool = True,
 ) -> SmokeReport:
     """Run the smoke checks of one distribution in ``mode`` interpreters of ``python``.
 
@@ -360,7 +464,10 @@ def run_smoke(
     ``rounds`` rounds, each running the snippets ``iterations`` times; the
     re-import check makes ``rounds`` cycles; the cost check ``samples``
     interpreters.  The walk stops after ``max_modules`` modules or
-    ``walk_seconds``.  ``timeout`` bounds each check's worker process.
+    ``walk_seconds``.  ``timeout`` bounds each check (each snippet) in the worker
+    process; the checks share one process unless one of them crashes, hangs or
+    fails (:meth:`_Runner.session`); ``session=False`` gives each check a process
+    of its own from the start.
     ``stdlib_names`` (the target's ``sys.stdlib_module_names``; default: this
     Python's) mark crashes whose culprit is the standard library.
     Returns the report documented in ``docs/smoke.md`` (``DistributionResult.smoke``).
@@ -369,15 +476,15 @@ def run_smoke(
     chosen = _snippets(snippets)
     request = {
         "mode": mode, "import_names": list(import_names), "extensions": list(extensions),
-        "snippets": [], "parallel": int(parallel), "rounds": int(rounds), "iterations": int(iterations),
+        "parallel": int(parallel), "rounds": int(rounds), "iterations": int(iterations),
         "samples": max(2, int(samples)), "max_modules": int(max_modules), "walk_seconds": float(walk_seconds),
         "exclude": list(exclude),
     }
     stdlib = frozenset(sys.stdlib_module_names if stdlib_names is None else stdlib_names)
-    runner = _Runner(python, request, float(timeout), stdlib)
+    runner = _Runner(python, request, float(timeout), stdlib, chosen)
     report: dict[str, Any] = {"mode": mode, "python": python, "distribution": dist_name,
                               "snippets_used": [{"name": s.name, "source": s.source} for s in chosen]}
-    wanted = [c for c in CHECKS if c in set(checks)]
+    wanted = set(checks)
     for check in CHECKS:
         if check not in wanted:
             report[check] = {"status": "skipped", "ok": None, "reason": "not requested"}
@@ -390,15 +497,20 @@ def run_smoke(
             report[check] = {"status": "skipped", "ok": None,
                              "reason": "interpreters that share one GIL cannot race on a shared type: "
                                        "checked in isolated interpreters only"}
-        elif check in ("snippets", "parallel", "reimport", "cross_interpreter"):
-            report[check] = getattr(runner, check)(chosen)
-        else:
-            report[check] = getattr(runner, check)()
+        elif check == "static_types" and not extensions:
+            report[check] = {"status": "skipped", "ok": None, "reason": "the distribution has no extension modules",
+                             "shared": [], "checked": []}
+        elif check == "snippets" and not chosen:
+            report[check] = {"status": "skipped", "ok": None, "reason": "no snippet for this distribution",
+                             "items": []}
+    left = [c for c in CHECKS if c in wanted and c not in report]
+    report.update(runner.session(left) if session else {check: runner.alone(check) for check in left})
     _explain_parallel(report)
     report["failed_checks"] = [c for c in SMOKE_FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")
                                and not (report[c].get("crash") or {}).get("explained_by")]
     report["ok"] = not report["failed_checks"]
     report["seconds"] = round(time.monotonic() - started, 3)
+    report["processes"] = runner.processes
     return from_dict(SmokeReport, report)
 
 
