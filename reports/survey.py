@@ -29,6 +29,7 @@ REASONS = {
 }
 #: Outcomes of a task that produced no tier, by the label its problem starts with.
 NO_VERDICT = ("install failed", "scan failed", "worker lost", "survey task failed")
+NOTHING_TO_IMPORT = "nothing to import (type stubs, meta-packages)"
 LISTED_NAMES = 12
 
 
@@ -77,6 +78,8 @@ def _outcome(dist: DistributionResult) -> str:
     if dist.tier is not None:
         return "audited"
     problem = dist.problems[0] if dist.problems else ""
+    if not problem and not dist.import_names:
+        return NOTHING_TO_IMPORT
     return next((label for label in NO_VERDICT if problem.startswith(label + ":")), "no verdict")
 
 
@@ -97,7 +100,7 @@ def summarize(run: InterpreterRun) -> list[str]:
     audited = [d for d in dists if d.tier is not None]
     lines = [f"## {escape(run.python.implementation)} {escape(run.python.version)}", "",
              "| projects | count | share |", "| --- | ---: | ---: |", f"| listed | {len(dists)} | 100% |"]
-    for label in ("audited",) + NO_VERDICT + ("no verdict",):
+    for label in ("audited",) + NO_VERDICT + (NOTHING_TO_IMPORT, "no verdict"):
         if outcomes[label] or label == "audited":
             lines.append(f"| {label} | {outcomes[label]} | {_share(outcomes[label], len(dists))} |")
     lines += ["", "| tier | projects | share of audited | of which degraded |", "| --- | ---: | ---: | ---: |"]
