@@ -78,7 +78,13 @@ DEFAULT_HANDLE = Handle()
 #: Like awscli (met in the survey): the first import sets a variable, later ones see it and
 #: bind one more public name.
 ENVLEAK_INIT = "import os\nif 'IA_ENVLEAK' in os.environ:\n    seen = True\nos.environ['IA_ENVLEAK'] = '1'\n"
+#: An import that takes longer than a short time limit while making progress all along (like
+#: cfn-lint importing sympy in four interpreters that share one GIL, met in the survey).
+SLOW_FILES = {"ia_slow/__init__.py": "import importlib, time\nfor i in range(40):\n    time.sleep(0.2)\n"
+                                     "    importlib.import_module('ia_slow.part%d' % i)\n",
+              **{"ia_slow/part%d.py" % i: "" for i in range(40)}}
 EXTRA_SPECS = [
+    fixturelib.DistSpec("ia-fixture-slow", "1.0", python_files=SLOW_FILES, summary="A slow, progressing import."),
     fixturelib.DistSpec("ia-fixture-smokewalk", "1.0", python_files=WALK_FILES, summary="Submodules to walk."),
     fixturelib.DistSpec("ia-fixture-envleak", "1.0", python_files={"ia_envleak/__init__.py": ENVLEAK_INIT},
                         summary="Sets an environment variable at import, like awscli's AWS_DATA_PATH."),
@@ -348,6 +354,18 @@ def test_a_hang_is_a_timeout_with_its_culprit(smoke_python):
     assert parallel.deadlock is True and parallel.crash.culprit == "ia_hang"
     assert to_dict(result.reimport) == {"status": "skipped", "ok": None, "reason": "not requested"}
     assert any("deadlocks (timed out)" in f.message for f in findings if f.code == "IA311")
+
+
+def test_a_check_still_importing_at_its_time_limit_is_inconclusive_not_a_hang(smoke_python):
+    """8 s of imports against a 6 s limit: modules kept loading until the probe gave up, so
+    the check could not decide (raise --timeout); it is no deadlock and fails no rung."""
+    result, findings = scan(smoke_python, "ia-fixture-slow", "ia_slow", extensions=[], timeout=6,
+                            checks=("parallel",))
+    parallel = result.parallel
+    assert parallel.status == "inconclusive" and "slow, not stuck" in parallel.reason
+    assert parallel.crash.timeout is True and parallel.deadlock is False
+    assert result.failed_checks == [] and smoke_failures(result, "isolated", []) == []
+    assert not [f for f in findings if f.code == "IA311"]
 
 
 def test_a_hang_that_holds_the_shared_gil_is_killed_by_the_parent(smoke_python):

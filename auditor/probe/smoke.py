@@ -30,11 +30,12 @@ CPython and in every mode.
 Every event is one ``repr()`` of a dict written with a single ``os.write`` to
 EVENTS_FD, so the parent can read them back even after a crash:
 
-* ``{"event": "begin"|"end", "module"|"step": ..., "where": ...}`` around every
-  module load, snippet, touched attribute and interpreter destruction (a crash
-  or hang leaves a ``begin`` without its ``end``: the culprit);
+* ``{"event": "begin"|"end", "module"|"step": ..., "where": ..., "t": ...}`` around
+  every module load, snippet, touched attribute and interpreter destruction (a crash
+  or hang leaves a ``begin`` without its ``end``: the culprit; ``t`` is
+  ``time.monotonic()``, to tell a hang from work still under way at the deadline);
 * ``{"event": "result", "check": ..., ...}`` with the check's findings;
-* ``{"event": "hang", "waiting_for": [...]}`` before the probe exits on its own
+* ``{"event": "hang", "waiting_for": [...], "t": ...}`` before the probe exits on its own
   deadline; ``{"event": "unsupported", "reason": ...}``; ``{"event": "done"}``.
 """
 
@@ -60,7 +61,7 @@ MAIN_PRELOAD = ("hashlib", "ssl")
 # of a member: read task code from a pipe, exec it, write the reply.
 MEMBER_CODE = r'''
 def _interp_audit_tools(fd, where, max_text):
-    import os, re, sys
+    import os, re, sys, time
 
     def emit(event):
         os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
@@ -92,20 +93,20 @@ def _interp_audit_tools(fd, where, max_text):
             self.name = name
 
         def __enter__(self):
-            emit({"event": "begin", "step": self.name, "where": where})
+            emit({"event": "begin", "step": self.name, "where": where, "t": time.monotonic()})
 
         def __exit__(self, *exc):
-            emit({"event": "end", "step": self.name, "where": where})
+            emit({"event": "end", "step": self.name, "where": where, "t": time.monotonic()})
 
     bootstrap = sys.modules.get("_frozen_importlib")
     original = getattr(bootstrap, "_load_unlocked", None)
     if original is not None and not getattr(original, "_interp_audit", False):
         def _load_unlocked(spec):
-            emit({"event": "begin", "module": spec.name, "where": where})
+            emit({"event": "begin", "module": spec.name, "where": where, "t": time.monotonic()})
             try:
                 return original(spec)
             finally:
-                emit({"event": "end", "module": spec.name, "where": where})
+                emit({"event": "end", "module": spec.name, "where": where, "t": time.monotonic()})
         _load_unlocked._interp_audit = True
         bootstrap._load_unlocked = _load_unlocked
 
@@ -1030,7 +1031,7 @@ def main(argv):
             CHECKS[request["check"]](probe)
     except Hang as hang:
         waiting = sorted({m.where for m in probe.members if not m.exited} | {str(hang)})
-        probe.emit({"event": "hang", "waiting_for": waiting})
+        probe.emit({"event": "hang", "waiting_for": waiting, "t": time.monotonic()})
         os._exit(4)
     probe.emit({"event": "done"})
     return 0

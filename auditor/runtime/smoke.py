@@ -45,6 +45,7 @@ class WorkerRun:
     unsupported: Optional[str] = None
     error: Optional[str] = None  # the probe itself failed (not the package)
     seconds: float = 0.0
+    still_working: bool = False  # it hung at the deadline while modules were still loading: slow
 
     def results(self, check: str) -> list[dict]:
         return [e for e in self.events if e.get("event") == "result" and e.get("check") == check]
@@ -89,6 +90,19 @@ def _describe_crash(probe: ProbeRun, hang: bool, stdlib_names: Iterable[str]) ->
     return crash, ["%s: %s %s" % step for step in still]
 
 
+#: The share of the probe's deadline (at least a second) before it in which a module load or
+#: step that began or ended shows the work was still under way: a deadlock stops producing them.
+PROGRESS_WINDOW = 0.1
+
+
+def _still_working(events: list[dict], hang: dict, deadline: float) -> bool:
+    """Whether the interpreters were still loading modules or running steps just before the
+    probe gave up waiting for them: a slow check (several interpreters sharing one GIL
+    importing sympy on a loaded machine), not a hang."""
+    times = [e["t"] for e in events if e.get("event") in ("begin", "end") and "t" in e]
+    return "t" in hang and bool(times) and hang["t"] - max(times) < max(1.0, PROGRESS_WINDOW * deadline)
+
+
 def run_worker(python: str, request: dict, timeout: float, stdlib_names: Iterable[str] = (),
                env: Optional[dict[str, str]] = None) -> WorkerRun:
     """Run the smoke probe once in a fresh process of ``python`` (environment ``env``); never raises.
@@ -104,9 +118,10 @@ def run_worker(python: str, request: dict, timeout: float, stdlib_names: Iterabl
     for event in run.events:
         if event.get("event") == "unsupported":
             run.unsupported = event.get("reason")
-    hang = any(e.get("event") == "hang" for e in run.events)
+    hang = next((e for e in run.events if e.get("event") == "hang"), None)
     if probe.timed_out or hang or (probe.returncode or 0) < 0:
-        run.crash, run.open_steps = _describe_crash(probe, hang, stdlib_names)
+        run.crash, run.open_steps = _describe_crash(probe, bool(hang), stdlib_names)
+        run.still_working = hang is not None and _still_working(run.events, hang, float(request.get("deadline", 50)))
     elif probe.returncode != 0:
         run.error = "the smoke probe exited with status %s: %s" % (
             probe.returncode, probe.output_tail.strip()[-STDERR_TAIL:])
@@ -131,6 +146,10 @@ def _snippets(snippets: Iterable[SnippetLike]) -> list[Snippet]:
 def _crash_fields(run: WorkerRun) -> dict:
     crash = to_dict(run.crash)
     crash["open_steps"] = run.open_steps
+    if run.still_working:
+        return {"status": "inconclusive", "ok": None, "crash": crash,
+                "reason": "still importing or running when the time limit passed (slow, not stuck): "
+                          "raise --timeout to decide"}
     return {"status": "crashed", "ok": False, "crash": crash}
 
 
@@ -332,7 +351,7 @@ class _Runner:
                     {"snippet": name, "variants": [{"results": ast.literal_eval(k), "where": w} for k, w in seen.items()]})
         if run.crash:
             result.update(_crash_fields(run))
-            result["deadlock"] = run.crash.timeout
+            result["deadlock"] = run.crash.timeout and result["status"] == "crashed"
         elif not rounds:
             result.update(_base(run) or {"status": "error", "ok": None, "error": "the probe reported nothing"})
         else:
