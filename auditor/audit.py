@@ -8,8 +8,6 @@ is decided in ``auditor/verdict.py`` alone.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from interp_audit.model import REFUSAL, SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo, SmokeReport
 from interp_audit.options import ScanOptions
 from interp_audit.runtime.ladder import SINGLE_PHASE_STAND_IN, Ladder, NameOutcome, Walk
@@ -62,14 +60,15 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
         climbs, same_as = _climb_failing(walk, ladder, watched, importing, options.ignore_modules)
         tier = import_tier(outcomes, climbs)
     if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
-        result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
-                                               _control_imports(outcomes + climbs, walk, result.extensions))
         runs = outcomes + climbs + ([walk] if walk else [])
-        stdlib = [m for run in runs for m in run.main_stdlib]
-        others = [m for run in runs for m in run.main_others]
+        stdlib = {m for run in runs for m in run.main_stdlib}
+        others = {m for run in runs for m in run.main_others}
+        result.smoke, result.controls = _smoke(item, names, ladder, options, MODE_OF_TIER[tier],
+                                               _control_imports(stdlib, outcomes + climbs, result.extensions))
+        has_native_files = _native_files_of(item, source)
         for control in result.controls:
             control.no_native_code = not control.crashed and control.mode == result.smoke.mode and only_cpython_code(
-                _native_files_of(item, source), stdlib, others, len(result.smoke.snippets_used),
+                has_native_files, stdlib, others, len(result.smoke.snippets_used),
                 result.smoke.check(control.kind).crash)
     return judge(result, outcomes, climbs, walk, source.owner_of, source.stdlib_names(), excluded, same_as)
 
@@ -86,12 +85,12 @@ def _native_files_of(item: AuditItem, source: AuditSource):
     return has_native_files
 
 
-def _control_imports(outcomes: list[NameOutcome], walk: Optional[Walk], extensions: list[ExtensionInfo]) -> list[str]:
-    """What a smoke control imports instead of the package: the standard-library modules its
-    imports and its walk loaded (the smoke checks walk the same submodules), plus CPython's own
+def _control_imports(stdlib: set[str], outcomes: list[NameOutcome], extensions: list[ExtensionInfo]) -> list[str]:
+    """What a smoke control imports instead of the package: ``stdlib``, the standard-library modules
+    its imports and its walk loaded (the smoke checks walk the same submodules), plus CPython's own
     single-phase test module when the package has a single-phase module or loads one that
     refused a checked interpreter (legacy interpreters only load those)."""
-    imports = {m for o in outcomes for m in o.main_stdlib} | set(walk.main_stdlib if walk else ())
+    imports = set(stdlib)
     refused = any(REFUSAL.search(text) for o in outcomes for mode in o.modes.values()
                   for scenario in (mode.alone, mode.beside_main) if scenario for text in scenario.error_chain)
     if refused or any(info.init == "single-phase" for info in extensions):

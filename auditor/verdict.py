@@ -52,6 +52,9 @@ def rungs_below(mode: str) -> tuple[str, ...]:
     """The sub-interpreter rungs below ``mode``, strictest first."""
     return SUB_MODES[SUB_MODES.index(mode) + 1:]
 MODE_OF_TIER = {tier: mode for mode, tier in TIER_OF_MODE.items()}
+UNDECIDED = ("undecided: the process crashed before the import finished, and the standard library alone "
+             "crashes the same way (CPython's problem)")
+
 #: Top-level names that are no public API: ``_``-prefixed ones (PyYAML's ``_yaml`` shim) and
 #: mypyc's shared runtime module (``<hash>__mypyc``, e.g. tomli's).
 PRIVATE_TOP_LEVEL = re.compile(r"^_|__mypyc$")
@@ -62,8 +65,6 @@ def public_names(import_names: Iterable[str]) -> list[str]:
     A private one matters through the public names that import it (e.g. ``degraded``)."""
     names = list(import_names)
     return [n for n in names if not PRIVATE_TOP_LEVEL.search(n)] or names
-UNDECIDED = ("undecided: the process crashed before the import finished, and the standard library alone "
-             "crashes the same way (CPython's problem)")
 
 
 # --------------------------------------------------------------------------- rungs
@@ -81,7 +82,7 @@ NATIVE_GATEWAYS = frozenset({"ctypes", "_ctypes"})
 
 
 def only_cpython_code(has_native_files: Callable[[str], bool], stdlib_loaded: Iterable[str],
-                      others_loaded: Iterable[str], snippets: int, crash: Optional["Crash"]) -> bool:
+                      others_loaded: Iterable[str], snippets: int, crash: Optional[Crash]) -> bool:
     """Whether a crash that no control reproduced can only be CPython's: it stopped outside any
     Python frame (not a deliberate ``os.abort()``, not a hang), no smoke snippet ran, the
     import and walk loaded no ctypes (``stdlib_loaded``), and none of the other top-level

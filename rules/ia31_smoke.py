@@ -296,16 +296,17 @@ class StateLeaksBetweenInterpreters(Rule):
     def check(self, dist: DistributionResult, context: RuleContext) -> Iterable[Finding]:
         reimport = _check(dist, "reimport")
         for leak in reimport.state_leaks if reimport else ():
-            through_environment = leak.get("explained_by") == "environment"
-            yield self.finding(dist.name, None, snippet=leak["snippet"],
-                               results=" then ".join(str(r) for r in leak["results"]),
-                               severity="info" if through_environment else None if _isolated(dist) else "medium",
+            results = " then ".join(str(r) for r in leak["results"])
+            if leak.get("explained_by") != "environment":
+                yield self.finding(dist.name, None, snippet=leak["snippet"], results=results,
+                                   severity=None if _isolated(dist) else "medium")
+                continue
+            yield self.finding(dist.name, None, snippet=leak["snippet"], results=results, severity="info",
                                detail="through the process environment: the import sets %s, which every "
                                       "interpreter created later starts with (process-wide, as for threads; "
-                                      "the check passes)" % facts.name_list(leak["environment"])
-                               if through_environment else None,
+                                      "the check passes)" % facts.name_list(leak["environment"]),
                                remediation="Set environment variables once, not at every import, or keep the "
-                                           "value in module state." if through_environment else None)
+                                           "value in module state.")
 
 
 class SharedStaticTypes(Rule):

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from ..model import REFUSAL, SMOKE_CHECKS, SMOKE_FAILING_CHECKS, Crash, SmokeReport, from_dict, to_dict
+from ..model import REFUSAL, SMOKE_CHECKS, Crash, SmokeReport, from_dict, to_dict
 from ..smoke_config import Snippet
+from ..verdict import smoke_failures
 from .worker import ProbeRun, run_probe
 
 PROBE = Path(__file__).resolve().parent.parent / "probe" / "smoke.py"
@@ -525,12 +526,12 @@ def run_smoke(
     left = [c for c in CHECKS if c in wanted and c not in report]
     report.update(runner.session(left) if session else {check: runner.alone(check) for check in left})
     _explain_parallel(report)
-    report["failed_checks"] = [c for c in SMOKE_FAILING_CHECKS if report[c]["status"] in ("failed", "crashed")
-                               and not (report[c].get("crash") or {}).get("explained_by")]
-    report["ok"] = not report["failed_checks"]
     report["seconds"] = round(time.monotonic() - started, 3)
     report["processes"] = runner.processes
-    return from_dict(SmokeReport, report)
+    smoke = from_dict(SmokeReport, report)
+    smoke.failed_checks = smoke_failures(smoke, mode, [])  # before any control: every failure and crash
+    smoke.ok = not smoke.failed_checks
+    return smoke
 
 
 def _explain_parallel(report: dict) -> None:
