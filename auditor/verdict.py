@@ -178,8 +178,8 @@ def _what_crashes(control: Control) -> str:
     where = {"alone": "one sub-interpreter", "beside_main": "main and then two sub-interpreters"}.get(
         control.kind, f"the {control.kind} smoke check's sub-interpreters")
     if not control.crashed:
-        return (f"pure-Python packages in {where} of kind {control.mode} {how} outside any Python frame "
-                f"(the standard library alone did not reproduce it in {control.runs} runs)")
+        return (f"running only pure-Python packages in {where} of kind {control.mode} {how} outside any "
+                f"Python frame (the standard library alone did not reproduce it in {control.runs} runs)")
     imports = ", ".join(control.imports) or "nothing"
     return f"importing only the standard library ({imports}) in {where} of kind {control.mode} {how}"
 
