@@ -75,18 +75,27 @@ def _drain(stream, tail: collections.deque, limit: int) -> None:
             tail.popleft()
 
 
-# The begin/end markers are most of a probe's output: parsed without literal_eval.
-_MARKER = re.compile(r"\{'event': '(begin|end)', '(module|step)': '([^'\\\x00]*)', 'where': '([^'\\\x00]*)'\}")
+# The begin/end markers are most of a probe's output: parsed without literal_eval (with the
+# smoke probe's time stamp ``t`` when there is one).
+_MARKER = re.compile(r"\{'event': '(begin|end)', '(module|step)': '([^'\\\x00]*)', 'where': '([^'\\\x00]*)'"
+                     r"(?:, 't': ([0-9.e+-]+))?\}")
+# CPython 3.11 before 3.11.8 can fail compile() in two threads at once ("AST constructor
+# recursion depth mismatch", gh-106905): the scan parses probe output in worker threads.
+_LITERAL_EVAL = threading.Lock()
 
 
 def parse_event(line: str) -> Optional[dict[str, Any]]:
     """The event written as ``line``, or None for a line cut short by a crash."""
     marker = _MARKER.fullmatch(line)
     if marker:
-        event, kind, name, where = marker.groups()
-        return {"event": event, kind: name, "where": where}
+        event, kind, name, where, stamp = marker.groups()
+        parsed: dict[str, Any] = {"event": event, kind: name, "where": where}
+        if stamp is not None:
+            parsed["t"] = float(stamp)
+        return parsed
     try:
-        event = ast.literal_eval(line)
+        with _LITERAL_EVAL:
+            event = ast.literal_eval(line)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     return event if isinstance(event, dict) else None
