@@ -586,6 +586,22 @@ def test_a_crash_the_standard_library_alone_reproduces_is_cpython_s(corpus_env, 
     assert "Known problems of this Python" in done.stdout and escape(problem["id"]) in done.stdout
 
 
+def test_a_smaller_reproduction_is_tried_once(corpus_env):
+    """The control of the whole set runs until it crashes; each smaller set it is reduced to runs
+    once (a half that does not crash once is not run four more times)."""
+    from interp_audit.runtime.ladder import CONTROL_RUNS, Ladder
+
+    ladder = Ladder(str(corpus_env.python), 30, frozenset(sys.stdlib_module_names))
+    if not ladder.control("parallel", "isolated", ["datetime"]).crashed:
+        pytest.skip("this interpreter does not crash in parallel isolated interpreters importing datetime")
+    ladder = Ladder(str(corpus_env.python), 30, frozenset(sys.stdlib_module_names))
+    control = ladder.control("parallel", "isolated", ["bisect", "datetime", "keyword"])
+    tried = {imports: c.runs for (_, _, imports), c in ladder._controls.items()}
+    assert control.crashed and tried.get(("bisect",), 1) == 1 and tried.get(("datetime", "keyword"), 1) == 1
+    whole = ladder._controls[("parallel", "isolated", ("bisect", "datetime", "keyword"))]
+    assert whole.crashed or whole.runs == CONTROL_RUNS
+
+
 INTERPRETERS_MODULE = ("try:\n    import _interpreters as _interps\n"
                        "except ImportError:  # 3.12\n    import _xxsubinterpreters as _interps\n")
 #: Pure Python that imports datetime in sub-interpreters only: main's import and walk never load

@@ -255,7 +255,8 @@ class Ladder:
         ``imports``, up to :data:`CONTROL_RUNS` times.  When it crashes, the smallest
         reproduction is looked for: one found earlier for another distribution, ``suspect``
         (named by the crash) alone, then halves of ``imports`` (at most
-        :data:`MAX_REPRODUCTION_STEPS` of them)."""
+        :data:`MAX_REPRODUCTION_STEPS` of them).  A smaller set is tried once: the verdict
+        rests on the first control, a reproduction only has to be one that crashed."""
         control = self._control_once(kind, mode, sorted(imports))
         if not control.crashed:
             return control
@@ -266,30 +267,28 @@ class Ladder:
         named = [(m or "").split(".")[0] for m in (suspect, control.crash.culprit if control.crash else None)]
         for top in named:
             if top in control.imports and [top] != control.imports:
-                smaller = self._control_once(kind, mode, [top])
+                smaller = self._control_once(kind, mode, [top], runs=1)
                 if smaller.crashed:
                     return smaller
         current, steps = control, 0
         while len(current.imports) > 1 and steps < MAX_REPRODUCTION_STEPS:
             half = len(current.imports) // 2
             halves = (current.imports[:half], current.imports[half:])
-            found = next((c for c in (self._control_once(kind, mode, h) for h in halves) if c.crashed), None)
+            found = next((c for c in (self._control_once(kind, mode, h, runs=1) for h in halves) if c.crashed), None)
             steps += 1
             if found is None:
                 break  # it takes modules from both halves
             current = found
         return current
 
-    def _control_once(self, kind: str, mode: str, imports: list[str]) -> Control:
-        key = (kind, mode, tuple(imports))
-        if key not in self._controls:
-            control = Control(kind=kind, mode=mode, imports=imports)
-            while control.runs < CONTROL_RUNS and not control.crashed:
-                control.crash = self._crash_of(kind, mode, imports)
-                control.runs += 1
-                control.crashed = control.crash is not None
-            self._controls[key] = control
-        return dataclasses.replace(self._controls[key])
+    def _control_once(self, kind: str, mode: str, imports: list[str], runs: int = CONTROL_RUNS) -> Control:
+        """A copy of the control of ``imports``, run until it crashed or ran ``runs`` times in all."""
+        control = self._controls.setdefault((kind, mode, tuple(imports)), Control(kind=kind, mode=mode, imports=imports))
+        while control.runs < runs and not control.crashed:
+            control.crash = self._crash_of(kind, mode, imports)
+            control.runs += 1
+            control.crashed = control.crash is not None
+        return dataclasses.replace(control)
 
     def _crash_of(self, kind: str, mode: str, imports: list[str]) -> Optional[Crash]:
         """The crash of one run of ladder scenario or smoke check ``kind`` importing ``imports``, if any."""
