@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from interp_audit.model import REFUSAL, SMOKE_CHECKS, Control, DistributionResult, ExtensionInfo, SmokeReport
 from interp_audit.options import ScanOptions
-from interp_audit.runtime.ladder import SINGLE_PHASE_STAND_IN, Ladder, NameOutcome, Walk
+from interp_audit.runtime.ladder import SINGLE_PHASE_STAND_IN, Ladder, NameOutcome, Walk, refused_where_checked
 from interp_audit.runtime.smoke import run_smoke
 from interp_audit.smoke_config import snippets_for
 from interp_audit.source.interface import AuditItem, AuditSource
@@ -51,13 +51,14 @@ def audit_item(item: AuditItem, source: AuditSource, ladder: Ladder, options: Sc
     watched = source.watched_extensions(item)
     names = [name for name in public_names(item.import_names) if not options.excluded(name)]
     excluded = [m for m in options.ignore_modules if m.split(".")[0] in item.import_names]
-    outcomes = [ladder.climb(name, watched) for name in names]
+    refused = refused_where_checked(result.extensions)
+    outcomes = [ladder.climb(name, watched, refused=refused) for name in names]
     walk, climbs, same_as = None, [], {}
     tier = import_tier(outcomes)
     if tier in ("own-gil", "shared-gil", "legacy-only") and not options.stdlib:
         importing = [o.name for o in outcomes if o.modes["main"].ok]
         walk = ladder.walk(importing, watched, MODE_OF_TIER[tier], options.ignore_modules)
-        climbs, same_as = _climb_failing(walk, ladder, watched, importing, options.ignore_modules)
+        climbs, same_as = _climb_failing(walk, ladder, watched, importing, options.ignore_modules, refused)
         tier = import_tier(outcomes, climbs)
     if options.smoke and tier in ("own-gil", "shared-gil", "legacy-only"):
         runs = outcomes + climbs + ([walk] if walk else [])
@@ -98,16 +99,17 @@ def _control_imports(stdlib: set[str], outcomes: list[NameOutcome], extensions: 
     return sorted(imports)
 
 
-def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str], names: list[str],
-                   exclude: list[str]) -> tuple[list[NameOutcome], dict[str, str]]:
+def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str], names: list[str], exclude: list[str],
+                   refused: frozenset[str]) -> tuple[list[NameOutcome], dict[str, str]]:
     """Climb the submodules that failed the walk, from the walk's rung down: one per distinct
     error (the module the error names, else the shortest name).  The others that failed with
     the same error are walked again on each rung below; those that fail and pass there
-    exactly as the one that climbed are returned as module -> that one, the rest climb too."""
+    exactly as the one that climbed are returned as module -> that one, the rest climb too.
+    ``refused``: as for :meth:`Ladder.climb`."""
     groups: dict[str, list[str]] = {}
     for module, error in sorted(walk.failing.items(), key=lambda item: (item[0] not in item[1], len(item[0]), item[0])):
         groups.setdefault(error, []).append(module)
-    climbed = {modules[0]: ladder.climb(modules[0], watched, start=walk.mode) for modules in groups.values()}
+    climbed = {modules[0]: ladder.climb(modules[0], watched, start=walk.mode, refused=refused) for modules in groups.values()}
     same_as = {module: modules[0] for modules in groups.values() for module in modules[1:]}
     below = [mode for mode in rungs_below(walk.mode) if mode not in ladder.unsupported]
     if same_as and below:
@@ -116,7 +118,7 @@ def _climb_failing(walk: Walk, ladder: Ladder, watched: list[str], names: list[s
         for module, rep in list(same_as.items()):
             if any((module in failing[mode]) != (climbed[rep].modes[mode].ok is False) for mode in below):
                 del same_as[module]
-                climbed[module] = ladder.climb(module, watched, start=walk.mode)
+                climbed[module] = ladder.climb(module, watched, start=walk.mode, refused=refused)
     return list(climbed.values()), same_as
 
 

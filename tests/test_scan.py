@@ -760,23 +760,26 @@ def test_each_known_process_wide_refusal_is_recognised(framework):
     assert _process_wide_refusal(ScenarioResult(ok=False, error=other, error_chain=[other])) is None
 
 
-@pytest.mark.parametrize("dist", ["ia-fixture-oneper", "ia-fixture-single", "ia-fixture-multi-notsupported"])
-def test_an_inferred_run_agrees_with_running_it(corpus_env, dist):
+@pytest.mark.parametrize("dist, rung_derived", [("ia-fixture-oneper", "legacy"), ("ia-fixture-single", "shared-gil"),
+                                                 ("ia-fixture-multi-notsupported", "shared-gil")])
+def test_an_inferred_run_agrees_with_running_it(corpus_env, dist, rung_derived):
     """Each inference rule, pinned to a fixture where it applies: the rungs and scenarios it
     derives fail exactly as running them does."""
-    from interp_audit.runtime.ladder import Ladder
+    from interp_audit.runtime.ladder import Ladder, refused_where_checked
     from interp_audit.source.environment import EnvironmentSource
+    from interp_audit.static.inspection import inspect_extensions
 
     source = EnvironmentSource(str(corpus_env.python), [dist])
     [item] = source.items()
-    name = item.import_names[0]
-    inferred = Ladder(str(corpus_env.python), 30, source.stdlib_names()).climb(name, source.watched_extensions(item))
-    ran = Ladder(str(corpus_env.python), 30, source.stdlib_names(), infer=False).climb(
-        name, source.watched_extensions(item))
+    name, watched = item.import_names[0], source.watched_extensions(item)
+    refused = refused_where_checked(inspect_extensions(str(corpus_env.python), item.extensions, timeout=30))
+    inferred = Ladder(str(corpus_env.python), 30, source.stdlib_names()).climb(name, watched, refused=refused)
+    ran = Ladder(str(corpus_env.python), 30, source.stdlib_names(), infer=False).climb(name, watched, refused=refused)
     derived = [(mode, result) for mode, result in inferred.modes.items()
                if result.inferred and "not run: beside main" in result.inferred
                or result.alone is not None and result.alone.inferred]
-    assert derived  # the rule applied here
+    assert rung_derived in dict(derived)  # the rule applied here
+    assert not any(result.inferred for result in ran.modes.values() if result.ok is False)
     for mode, result in derived:
         assert result.ok == ran.modes[mode].ok, mode
         if result.alone is not None and result.alone.inferred:

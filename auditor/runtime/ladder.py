@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ModeResult, ScenarioResult, from_dict,
-                                to_dict)
+from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ExtensionInfo, ModeResult, ScenarioResult,
+                                from_dict, to_dict)
 from interp_audit.probe import probe_path
 from interp_audit.runtime.worker import ProbeRun, run_probe
 from interp_audit.verdict import SUB_MODES, rung_outcome, rungs_below
@@ -132,6 +132,34 @@ def _process_wide_refusal(scenario: ScenarioResult) -> Optional[tuple[str, str]]
             if found:
                 return framework, found.group(0)
     return None
+
+
+def refused_where_checked(extensions: Iterable[ExtensionInfo]) -> frozenset[str]:
+    """Modules that CPython refuses in every sub-interpreter that checks extensions (isolated and
+    shared-GIL), as their init function showed when the init probe ran it: single-phase init, or
+    multi-phase declaring ``Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED``."""
+    return frozenset(info.module for info in extensions if info.method.get("init") == "initfunc" and (
+        info.init == "single-phase"
+        or info.init == "multi-phase" and info.multiple_interpreters_effective == "not-supported"))
+
+
+def _checked_refusal(scenario: ScenarioResult, refused: frozenset[str]) -> Optional[str]:
+    """The module of ``refused`` whose CPython refusal failed ``scenario`` (with no crash), if any."""
+    if scenario.ok or scenario.crash is not None:
+        return None
+    found = (REFUSAL.search(text) for text in scenario.error_chain)
+    return next((match.group(1) for match in found if match and match.group(1) in refused), None)
+
+
+def _refused_where_checked_too(isolated: ModeResult, module: str) -> ModeResult:
+    """The shared-GIL rung, derived from the isolated rung's beside-main: CPython refused ``module``
+    there for its init, which it refuses in every sub-interpreter that checks extensions."""
+    why = (f"not run: beside main in isolated got CPython's refusal of {module}, whose init function "
+           "(single-phase, or declaring not-supported) CPython refuses in every sub-interpreter that "
+           "checks extensions, shared-GIL ones included")
+    refusal = functools.partial(dataclasses.replace, isolated.beside_main, inferred=why, seconds=None,
+                                loaded_extensions=[], missing_extensions=[])
+    return ModeResult(ok=False, error=isolated.beside_main.error, inferred=why, alone=refusal(), beside_main=refusal())
 
 
 def _step_result(event: dict) -> ScenarioResult:
@@ -311,12 +339,20 @@ class Ladder:
                 controls.append(self.control(kind, mode, imports, suspect))
         return controls
 
-    def climb(self, name: str, extensions: list[str], start: str = "isolated") -> NameOutcome:
+    def climb(self, name: str, extensions: list[str], start: str = "isolated",
+              refused: frozenset[str] = frozenset()) -> NameOutcome:
         """Run the ladder for ``name`` from rung ``start`` down; ``extensions`` are the
-        dotted extension modules of its distribution (to detect silent fallbacks)."""
+        dotted extension modules of its distribution (to detect silent fallbacks), ``refused``
+        the ones CPython refuses wherever extensions are checked (:func:`refused_where_checked`)."""
         outcome = NameOutcome(name=name)
         passed_above: Optional[str] = None
         for mode in SUB_MODES:
+            if self.infer and mode == "shared-gil" and outcome.modes.get("isolated"):
+                isolated = outcome.modes["isolated"]
+                module = isolated.beside_main and _checked_refusal(isolated.beside_main, refused)
+                if module:
+                    outcome.modes[mode] = _refused_where_checked_too(isolated, module)
+                    continue
             if MODES.index(mode) < MODES.index(start):
                 outcome.modes[mode] = ModeResult(ok=None, inferred=f"not run: the walk started at the {start} rung")
                 continue
