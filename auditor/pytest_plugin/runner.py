@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..runtime.worker import LiveWorker, WorkerEnded, exit_description
+from ..runtime.worker import LiveWorker, OpenSteps, WorkerEnded, exit_description
 from .launch import CHILD_SCRIPT
 
 SCOPES = ("session", "module", "test")
@@ -171,7 +171,7 @@ class VariantRunner:
             "args": self._inner_args(batch), "basetemp": str(self._temp_root() / ("b%d" % self.sub_sessions)),
         }
         self.sub_sessions += 1
-        self._current, self._collecting, self._imports = {}, {}, {}
+        self._current, self._collecting, self._open = {}, {}, OpenSteps()
         self._last_progress = time.monotonic()
         batch.running = True
         self.running = batch
@@ -197,12 +197,8 @@ class VariantRunner:
     def _handle(self, batch, event):
         kind, where = event["event"], event.get("where")
         nodeid = event.get("nodeid")
-        if kind == "begin":
-            self._imports.setdefault(where, []).append(event["module"])
-        elif kind == "end":
-            stack = self._imports.get(where, [])
-            if event["module"] in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(event["module"])]
+        if kind in ("begin", "end"):
+            self._open.add(event)
         elif kind == "collect-begin":
             self._collecting[where] = nodeid
             self._last_progress = time.monotonic()
@@ -286,7 +282,11 @@ class VariantRunner:
     def _culprit(self, batch):
         """What was going on in the sub-interpreters when the child stopped."""
         doings = {}  # what was going on -> the sub-interpreters doing it
-        wheres = sorted(set(self._current) | set(self._collecting) | {w for w, s in self._imports.items() if s})
+        imports = {}  # where -> the import in progress there, the innermost
+        for where, kind, name in self._open.steps:
+            if kind == "module":
+                imports[where] = name
+        wheres = sorted(set(self._current) | set(self._collecting) | set(imports))
         for where in wheres:
             nodeid = self._current.get(where)
             if nodeid is not None:
@@ -298,9 +298,8 @@ class VariantRunner:
                 doing = "collecting %s" % self._collecting[where]
             else:
                 doing = None
-            imports = self._imports.get(where)
-            if imports:
-                importing = "importing module %r" % imports[-1]
+            if where in imports:
+                importing = "importing module %r" % imports[where]
                 doing = importing if doing is None else "%s, %s," % (doing, importing)
             doings.setdefault(doing, []).append(where)
         parts = ["while %s in sub-interpreter%s %s" % (doing, "s" if len(where) > 1 else "", ", ".join(where))

@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Optional
 from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ExtensionInfo, ModeResult, ScenarioResult,
                                 from_dict, to_dict)
 from interp_audit.probe import probe_path
-from interp_audit.runtime.worker import ProbeRun, run_probe
+from interp_audit.runtime.worker import CRASH_TAIL, ProbeRun, run_probe
 from interp_audit.verdict import SUB_MODES, rung_outcome, rungs_below
 
 MAX_SHUTDOWN_CANDIDATES = 120
@@ -90,14 +90,7 @@ def _crash(run: ProbeRun, stdlib_names: frozenset[str]) -> Optional[Crash]:
         return None
     unfinished = run.unfinished_imports()
     culprit = unfinished[-1][1] if unfinished else None
-    return Crash(
-        signal=run.signal,
-        returncode=run.returncode,
-        timeout=run.timed_out,
-        culprit=culprit,
-        culprit_is_stdlib=bool(culprit) and culprit.split(".")[0] in stdlib_names,
-        stderr_tail=run.output_tail[-2000:],
-    )
+    return run.crash(culprit, bool(culprit) and culprit.split(".")[0] in stdlib_names)
 
 
 def _what_happened(crash: Crash) -> str:
@@ -192,7 +185,7 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
         if where in escaped:
             return ScenarioResult(ok=False, error=escaped[where]["error"], seconds=total)
         if where not in results:
-            crash = _crash(run, stdlib_names) or Crash(returncode=run.returncode, stderr_tail=run.output_tail[-2000:])
+            crash = _crash(run, stdlib_names) or Crash(returncode=run.returncode, stderr_tail=run.output_tail[-CRASH_TAIL:])
             where_died = next((w for w, _ in run.unfinished_imports()[-1:]), where)
             error = _describe_crash(crash, where_died)
             if outcome is not None and not outcome.ok:

@@ -26,14 +26,13 @@ from typing import Any, Iterable, Optional, Union
 from ..model import REFUSAL, SMOKE_CHECKS, Crash, SmokeReport, from_dict, to_dict
 from ..smoke_config import Snippet
 from ..verdict import smoke_failures
-from .worker import ProbeRun, run_probe
+from .worker import CRASH_TAIL, ProbeRun, open_steps, run_probe
 
 PROBE = Path(__file__).resolve().parent.parent / "probe" / "smoke.py"
 
 CHECKS = SMOKE_CHECKS
 #: Checks that need sub-interpreters (skipped when the best mode is ``main``).
 NEEDS_SUBINTERPRETERS = ("parallel", "reimport", "static_types", "cross_interpreter", "cost")
-STDERR_TAIL = 2000
 
 
 @dataclass
@@ -52,25 +51,6 @@ class WorkerRun:
         return [e for e in self.events if e.get("event") == "result" and e.get("check") == check]
 
 
-def open_steps(events: Iterable[dict]) -> list[tuple[str, str, str]]:
-    """``(where, kind, name)`` of every ``begin`` without its ``end``, oldest first.
-
-    ``kind`` is ``module`` (an import in progress) or ``step`` (a snippet, a
-    touched attribute, an interpreter being destroyed...).
-    """
-    still: list[tuple[str, str, str]] = []
-    for event in events:
-        kind = "module" if "module" in event else "step" if "step" in event else None
-        if kind is None or event.get("event") not in ("begin", "end"):
-            continue
-        key = (str(event.get("where")), kind, str(event[kind]))
-        if event["event"] == "begin":
-            still.append(key)
-        elif key in still:
-            del still[len(still) - 1 - still[::-1].index(key)]
-    return still
-
-
 def _describe_crash(probe: ProbeRun, hang: bool, stdlib_names: Iterable[str]) -> tuple[Crash, list[str]]:
     still = open_steps(probe.events)
     culprit, is_stdlib = None, False
@@ -80,14 +60,7 @@ def _describe_crash(probe: ProbeRun, hang: bool, stdlib_names: Iterable[str]) ->
         is_stdlib = kind == "module" and name.split(".")[0] in stdlib_names
     elif any(e.get("event") == "done" for e in probe.events):
         culprit = "interpreter finalization"
-    crash = Crash(
-        signal=probe.signal,
-        returncode=probe.returncode,
-        timeout=probe.timed_out or hang,
-        culprit=culprit,
-        culprit_is_stdlib=is_stdlib,
-        stderr_tail=probe.output_tail[-STDERR_TAIL:],
-    )
+    crash = probe.crash(culprit, is_stdlib, hang)
     return crash, ["%s: %s %s" % step for step in still]
 
 
@@ -125,7 +98,7 @@ def run_worker(python: str, request: dict, timeout: float, stdlib_names: Iterabl
         run.still_working = hang is not None and _still_working(run.events, hang, float(request.get("deadline", 50)))
     elif probe.returncode != 0:
         run.error = "the smoke probe exited with status %s: %s" % (
-            probe.returncode, probe.output_tail.strip()[-STDERR_TAIL:])
+            probe.returncode, probe.output_tail.strip()[-CRASH_TAIL:])
     return run
 
 

@@ -1,15 +1,23 @@
 """Run probe scripts in processes of the target interpreter, and read their events.
 
+The one process runner of the parent side: every probe process (the import
+ladder, the smoke checks, the init-kind probe, the pytest plugin's child)
+starts, is read, is killed and is described here.
+
 A probe reports through events written to an inherited file descriptor
-(see ``interp_audit/probe/runtime.py``): one ``repr()`` of a dict a line,
+(see ``auditor/probe/runtime.py``): one ``repr()`` of a dict a line,
 each written with one ``os.write``, so everything written before a crash
 survives it.  Output the audited package prints is drained and only its tail
 kept, so a package that floods stdout cannot fill memory or disk.  A hang is
 ended by killing the whole process group.
 
 * :func:`run_probe` -- one request, one fresh process, events from a file;
-* :class:`LiveWorker` -- a long-lived process taking requests one line at a
-  time and streaming its events back through a pipe as they happen.
+* :class:`ProbeProcess` -- a process streaming its events back through a pipe
+  as they happen;
+* :class:`LiveWorker` -- a long-lived one taking requests one line at a time;
+* :func:`open_steps` -- the ``begin`` events still without their ``end``: what
+  was going on when a process died;
+* :func:`signal_name`, :func:`exit_description` -- how a process ended.
 """
 
 from __future__ import annotations
@@ -26,9 +34,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
+
+from ..model import Crash
 
 TAIL_BYTES = 4096
+#: The output tail a :class:`~interp_audit.model.Crash` keeps.
+CRASH_TAIL = 2000
+#: Seconds a process gets to exit once it is done (or has closed its events pipe) before it is killed.
+EXIT_GRACE = 5.0
 
 
 @dataclass
@@ -44,12 +58,7 @@ class ProbeRun:
     @property
     def signal(self) -> Optional[str]:
         """Name of the signal that killed the process, if any."""
-        if self.returncode is None or self.returncode >= 0:
-            return None
-        try:
-            return signal.Signals(-self.returncode).name
-        except ValueError:
-            return f"signal {-self.returncode}"
+        return signal_name(self.returncode)
 
     @property
     def died(self) -> bool:
@@ -58,14 +67,49 @@ class ProbeRun:
 
     def unfinished_imports(self) -> list[tuple[str, str]]:
         """(where, module) of every import that began but never ended, oldest first."""
-        stack: list[tuple[str, str]] = []
-        for event in self.events:
-            key = (event.get("where", ""), event.get("module", ""))
-            if event.get("event") == "begin":
-                stack.append(key)
-            elif event.get("event") == "end" and key in stack:
-                del stack[len(stack) - 1 - stack[::-1].index(key)]
-        return stack
+        return [(where, name) for where, kind, name in open_steps(self.events) if kind == "module"]
+
+    def crash(self, culprit: Optional[str] = None, culprit_is_stdlib: bool = False, hang: bool = False) -> Crash:
+        """The :class:`~interp_audit.model.Crash` of this run; ``hang``: the probe said it hung."""
+        return Crash(
+            signal=self.signal,
+            returncode=self.returncode,
+            timeout=self.timed_out or hang,
+            culprit=culprit,
+            culprit_is_stdlib=culprit_is_stdlib,
+            stderr_tail=self.output_tail[-CRASH_TAIL:],
+        )
+
+
+class OpenSteps:
+    """The ``begin`` events still without their ``end``, followed as events come.
+
+    :attr:`steps` holds ``(where, kind, name)``, oldest first; ``kind`` is
+    ``module`` (an import in progress) or ``step`` (a snippet, a touched
+    attribute, an interpreter being destroyed...).
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, str, str]] = []
+
+    def add(self, event: dict[str, Any]) -> None:
+        """Follow one event (any event: only ``begin`` and ``end`` of a module or step count)."""
+        kind = "module" if "module" in event else "step" if "step" in event else None
+        if kind is None or event.get("event") not in ("begin", "end"):
+            return
+        key = (str(event.get("where")), kind, str(event[kind]))
+        if event["event"] == "begin":
+            self.steps.append(key)
+        elif key in self.steps:
+            del self.steps[len(self.steps) - 1 - self.steps[::-1].index(key)]
+
+
+def open_steps(events: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """``(where, kind, name)`` of every ``begin`` without its ``end``, oldest first (see :class:`OpenSteps`)."""
+    still = OpenSteps()
+    for event in events:
+        still.add(event)
+    return still.steps
 
 
 def _drain(stream, tail: collections.deque, limit: int) -> None:
@@ -106,14 +150,22 @@ def _parse_events(data: bytes) -> list[dict[str, Any]]:
     return [event for event in events if event is not None]
 
 
+def signal_name(returncode: Optional[int]) -> Optional[str]:
+    """``SIGSEGV`` (``signal N`` when it has no name) for a process killed by a signal, else None."""
+    if returncode is None or returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
 def exit_description(returncode: int) -> str:
     """``SIGSEGV (signal 11)`` for a process killed by a signal, else ``exit status N``."""
-    if returncode >= 0:
+    name = signal_name(returncode)
+    if name is None:
         return "exit status %d" % returncode
-    try:
-        return "%s (signal %d)" % (signal.Signals(-returncode).name, -returncode)
-    except ValueError:
-        return "signal %d" % -returncode
+    return name if name.startswith("signal ") else "%s (signal %d)" % (name, -returncode)
 
 
 def _start(command: list[str], pass_fds: tuple[int, ...], cwd, env,
@@ -127,7 +179,8 @@ def _start(command: list[str], pass_fds: tuple[int, ...], cwd, env,
     return process, tail, reader
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill ``process`` and everything in its process group (it was started in a session of its own)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -156,7 +209,7 @@ def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float
             run.returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             run.timed_out = True
-            _kill_group(process)
+            kill_group(process)
             run.returncode = None
         reader.join(timeout=5)
         process.stdout.close()
@@ -168,27 +221,29 @@ def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float
 
 
 class WorkerEnded(Exception):
-    """The live worker's process ended and every event it wrote has been read."""
+    """The process closed its events pipe and every event it wrote has been read."""
 
 
-class LiveWorker:
-    """A long-lived ``python -P SCRIPT ARGS... REQUEST_FD EVENTS_FD`` process.
+class ProbeProcess:
+    """A ``python -P SCRIPT ARGS... EVENTS_FD`` process whose events are read as they come.
 
-    Requests are written as one ``repr()`` line each to REQUEST_FD; the script
-    answers with events on EVENTS_FD, read here as they come.  The process
-    runs in its own group, so :meth:`kill` also ends whatever it started.
+    ``pass_fds`` are the descriptors named in ARGS that it inherits.  The
+    process runs in its own group, so :meth:`kill` also ends whatever it
+    started; its stdout and stderr are drained into a tail of ``tail_bytes``.
+    Raises OSError when the interpreter cannot be started.
     """
 
-    def __init__(self, python: str, script: Path, args: tuple[str, ...] = (), cwd=None, env=None,
-                 tail_bytes: int = TAIL_BYTES):
+    def __init__(self, python: str, script: Path, args: tuple[str, ...] = (), pass_fds: tuple[int, ...] = (),
+                 cwd=None, env=None, tail_bytes: int = TAIL_BYTES):
         self.tail_bytes = tail_bytes
-        request_read, self._request_fd = os.pipe()
         self._events_fd, events_write = os.pipe()
-        command = [python, "-P", str(script), *args, str(request_read), str(events_write)]
+        command = [python, "-P", str(script), *args, str(events_write)]
         try:
-            self.process, self._tail, self._reader = _start(command, (request_read, events_write), cwd, env, tail_bytes)
+            self.process, self._tail, self._reader = _start(command, (*pass_fds, events_write), cwd, env, tail_bytes)
+        except OSError:
+            os.close(self._events_fd)
+            raise
         finally:
-            os.close(request_read)
             os.close(events_write)
         self._buffer = b""
         self._ready: collections.deque = collections.deque()
@@ -197,21 +252,12 @@ class LiveWorker:
     def pid(self) -> int:
         return self.process.pid
 
-    def send(self, request: dict[str, Any]) -> bool:
-        """Write one request; False when the process no longer reads them."""
-        data = (repr(request) + "\n").encode("utf-8")
-        try:
-            while data:
-                data = data[os.write(self._request_fd, data):]
-        except OSError:
-            return False
-        return True
-
     def next_event(self, timeout: Optional[float]) -> Optional[dict[str, Any]]:
         """The next event; None when none came within ``timeout`` seconds (None: wait forever).
 
         Raises :class:`WorkerEnded` once the process closed its end and all
-        its events were read (see :attr:`returncode`).
+        its events were read; by then it has exited (see :attr:`returncode`),
+        or been killed when it did not within :data:`EXIT_GRACE` seconds.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._ready:
@@ -221,7 +267,7 @@ class LiveWorker:
                 return None
             chunk = os.read(self._events_fd, 1 << 16)
             if not chunk:
-                self.process.wait()
+                self._wait(EXIT_GRACE)
                 raise WorkerEnded()
             *lines, self._buffer = (self._buffer + chunk).split(b"\n")
             events = (parse_event(line.decode("utf-8", "replace")) for line in lines)
@@ -238,20 +284,62 @@ class LiveWorker:
 
     def kill(self) -> None:
         """End the process and everything in its group."""
-        _kill_group(self.process)
+        kill_group(self.process)
         self._reader.join(timeout=5)
+
+    def ended(self, timed_out: bool) -> ProbeRun:
+        """How the ended process went, to describe its crash (no return code for one killed on a timeout)."""
+        return ProbeRun(returncode=None if timed_out else self.returncode, timed_out=timed_out,
+                        output_tail=self.output_tail())
+
+    def _wait(self, timeout: float) -> None:
+        """Give the process ``timeout`` seconds to exit, then kill its group."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Let the process finish within ``timeout`` seconds, kill what is left of its group, release the pipes."""
+        self._wait(timeout)
+        if self._events_fd >= 0:
+            os.close(self._events_fd)
+            self._events_fd = -1
+        self.process.stdout.close()
+
+
+class LiveWorker(ProbeProcess):
+    """A long-lived ``python -P SCRIPT ARGS... REQUEST_FD EVENTS_FD`` process.
+
+    Requests are written as one ``repr()`` line each to REQUEST_FD; the script
+    answers with events on EVENTS_FD, read here as they come.
+    """
+
+    def __init__(self, python: str, script: Path, args: tuple[str, ...] = (), cwd=None, env=None,
+                 tail_bytes: int = TAIL_BYTES):
+        request_read, self._request_fd = os.pipe()
+        try:
+            super().__init__(python, script, (*args, str(request_read)), (request_read,), cwd, env, tail_bytes)
+        except OSError:
+            os.close(self._request_fd)
+            raise
+        finally:
+            os.close(request_read)
+
+    def send(self, request: dict[str, Any]) -> bool:
+        """Write one request; False when the process no longer reads them."""
+        data = (repr(request) + "\n").encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(self._request_fd, data):]
+        except OSError:
+            return False
+        return True
 
     def close(self, timeout: float = 10.0) -> None:
         """Ask the process to finish (end of requests), killing it after ``timeout`` seconds."""
         if self._request_fd >= 0:
             os.close(self._request_fd)
             self._request_fd = -1
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-        if self._events_fd >= 0:
-            os.close(self._events_fd)
-            self._events_fd = -1
-        self.process.stdout.close()
+        super().close(timeout)

@@ -8,16 +8,14 @@ finding, not a scanner failure) and a new child carries on with the next file.
 
 from __future__ import annotations
 
-import ast
 import os
-import select
-import signal
-import subprocess
 import tempfile
 import time
 from typing import Any, Optional, Sequence
 
+from interp_audit.model import to_dict
 from interp_audit.probe import probe_path
+from interp_audit.runtime.worker import CRASH_TAIL, EXIT_GRACE, ProbeProcess, ProbeRun, WorkerEnded
 from interp_audit.static.evidence import init_function_name
 
 #: Slot numbers of PyModuleDef_Slot (Include/moduleobject.h).  1-2 since 3.5,
@@ -42,91 +40,17 @@ PY_MOD_GIL = 4
 MULTIPLE_INTERPRETERS_VALUES = {0: "not-supported", 1: "supported", 2: "per-interpreter-gil"}
 GIL_VALUES = {0: "used", 1: "not-used"}
 
-#: Seconds a child gets to exit after reporting it is done.
-_EXIT_GRACE = 5.0
-_STDERR_TAIL = 2000
-
 
 def slot_name(number: int) -> str:
     return SLOT_NAMES.get(number, f"slot {number}")
 
 
-def _signal_name(returncode: Optional[int]) -> Optional[str]:
-    if returncode is None or returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"
-
-
-class _Child:
-    """One run of the probe over the files still to do."""
-
-    def __init__(self, python: str, items: list[tuple[int, str, str]], workdir: str) -> None:
-        request = os.path.join(workdir, "request.txt")
-        with open(request, "w", encoding="utf-8") as handle:
-            handle.write(repr({"extensions": items}))
-        self.stderr_path = os.path.join(workdir, "stderr.txt")
-        read_fd, write_fd = os.pipe()
-        self.read_fd = read_fd
-        with open(self.stderr_path, "wb") as stderr:
-            self.process = subprocess.Popen(
-                [python, "-P", str(probe_path("initkind")), "@" + request, str(write_fd)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                pass_fds=(write_fd,),
-                cwd=workdir,
-            )
-        os.close(write_fd)
-        self.buffer = b""
-
-    def events(self, timeout: float):
-        """Yield events; yield ``{"event": "timeout"}`` when nothing ends within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\n", 1)
-                try:
-                    event = ast.literal_eval(line.decode("utf-8", "replace"))
-                except (ValueError, SyntaxError):
-                    continue
-                if event.get("event") == "begin":
-                    deadline = time.monotonic() + timeout
-                yield event
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                yield {"event": "timeout"}
-                return
-            ready, _, _ = select.select([self.read_fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(self.read_fd, 65536)
-            if not chunk:
-                return
-            self.buffer += chunk
-
-    def finish(self, kill: bool) -> int:
-        if kill and self.process.poll() is None:
-            self.process.kill()
-        try:
-            code = self.process.wait(timeout=_EXIT_GRACE)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        os.close(self.read_fd)
-        return code
-
-    def stderr_tail(self) -> str:
-        try:
-            with open(self.stderr_path, "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(0, size - _STDERR_TAIL))
-                return handle.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+def _start_child(python: str, items: list[tuple[int, str, str]], workdir: str) -> ProbeProcess:
+    """A run of the probe over the files still to do."""
+    request = os.path.join(workdir, "request.txt")
+    with open(request, "w", encoding="utf-8") as handle:
+        handle.write(repr({"extensions": items}))
+    return ProbeProcess(python, probe_path("initkind"), ("@" + request,), cwd=workdir, tail_bytes=CRASH_TAIL)
 
 
 def probe_init_kinds(
@@ -147,16 +71,25 @@ def probe_init_kinds(
     with tempfile.TemporaryDirectory(prefix="interp-audit-initkind-") as workdir:
         while pending:
             try:
-                child = _Child(python, pending, workdir)
+                child = _start_child(python, pending, workdir)
             except OSError as exc:
                 error = f"cannot run {python}: {exc.strerror or exc}"
                 return [{"init": None, "error": error} for _ in extensions]
             current: Optional[int] = None
             timed_out = done = False
-            for event in child.events(timeout):
+            deadline = time.monotonic() + timeout  # for the start-up, then for each file
+            while True:
+                try:
+                    event = child.next_event(max(0.0, deadline - time.monotonic()))
+                except WorkerEnded:
+                    break
+                if event is None:
+                    timed_out = True
+                    break
                 kind = event.get("event")
                 if kind == "begin":
                     current = event.get("index")
+                    deadline = time.monotonic() + timeout
                 elif kind == "result":
                     index = event.pop("index", None)
                     event.pop("event", None)
@@ -167,12 +100,10 @@ def probe_init_kinds(
                 elif kind == "done":
                     done = True
                     break
-                elif kind == "timeout":
-                    timed_out = True
-                    break
-            code = child.finish(kill=timed_out or not done)
+            child.close(EXIT_GRACE if done else 0)
             if done:
                 break
+            run = child.ended(timed_out)
             by_index = {item[0]: item for item in pending}
             if current is None or current not in by_index:
                 unresolved = [item for item in pending if item[0] not in results]
@@ -180,8 +111,8 @@ def probe_init_kinds(
                     pending = unresolved  # it died between two files: carry on
                     continue
                 # The child died before reaching any file: nothing to blame, nothing to retry.
-                tail = child.stderr_tail()
-                why = "timed out" if timed_out else f"exited with code {code}"
+                tail = run.output_tail
+                why = "timed out" if timed_out else f"exited with code {child.returncode}"
                 for index, _module, _path in pending:
                     results.setdefault(
                         index,
@@ -189,27 +120,20 @@ def probe_init_kinds(
                     )
                 break
             module = by_index[current][1]
-            results[current] = _crash_result(module, code, timed_out, timeout, child.stderr_tail())
+            results[current] = _crash_result(module, run, timeout)
             position = [item[0] for item in pending].index(current)
             pending = [item for item in pending[position + 1 :] if item[0] not in results]
     return [results.get(index, {"init": None, "error": "not probed"}) for index in range(len(extensions))]
 
 
-def _crash_result(module: str, code: int, timed_out: bool, timeout: float, stderr_tail: str) -> dict[str, Any]:
+def _crash_result(module: str, run: ProbeRun, timeout: float) -> dict[str, Any]:
     symbol = init_function_name(module)
-    name = _signal_name(code)
-    if timed_out:
+    if run.timed_out:
         error = f"{symbol} did not return within {timeout:g} s"
-    elif name:
-        error = f"{symbol} crashed the process ({name})"
+    elif run.signal:
+        error = f"{symbol} crashed the process ({run.signal})"
     else:
-        error = f"{symbol} ended the process (exit code {code})"
-    crash = {
-        "signal": None if timed_out else name,
-        "returncode": None if timed_out else code,
-        "timeout": timed_out,
-        "culprit": module,
-        "culprit_is_stdlib": False,
-        "stderr_tail": stderr_tail,
-    }
+        error = f"{symbol} ended the process (exit code {run.returncode})"
+    crash = to_dict(run.crash(culprit=module))
+    del crash["at_shutdown"]  # only the import ladder tells a crash at shutdown
     return {"init": None, "error": error, "crash": crash}

@@ -8,22 +8,20 @@ retried alone, up to ``max_attempts`` tries, without disturbing the others.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterator, Sequence
 
+from interp_audit.runtime.worker import signal_name
 from interp_audit.survey.interface import Executor, lost
 from interp_audit.survey.task import SurveyTask, TaskResult, task_to_dict, result_from_dict
 
 
 def _describe_death(returncode: int, stderr: str) -> str:
-    if returncode < 0:
-        try:
-            return f"the task process was killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"the task process was killed by signal {-returncode}"
+    killer = signal_name(returncode)
+    if killer:
+        return f"the task process was killed by {killer}"
     tail = stderr.strip().splitlines()[-1:] or [f"exit status {returncode}"]
     return f"the task process died: {tail[0]}"
 

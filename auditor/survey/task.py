@@ -16,7 +16,6 @@ import functools
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any, Optional
 
 from interp_audit import __version__
 from interp_audit.model import DistributionResult, PythonInfo, from_dict
+from interp_audit.runtime.worker import kill_group
 from interp_audit.source.interface import SourceError
 from interp_audit.source.inventory import run_inventory
 from interp_audit.survey.environments import InstallError, InstallSpec, choose
@@ -134,7 +134,7 @@ def _scan(env_python: Path, task: SurveyTask, cwd: str) -> tuple[Optional[dict[s
     try:
         out, err = process.communicate(timeout=task.scan_timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process)
         process.communicate()
         return None, f"the scan did not finish within {task.scan_timeout:.0f} s"
     try:
