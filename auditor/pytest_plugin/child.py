@@ -17,8 +17,9 @@ Two commands:
 A ``tests`` request holds ``mode``, ``n`` (interpreters at once, one thread
 each), ``rounds`` (times to start again with fresh interpreters), and what
 ``inner.run_session`` needs: ``args``, ``paths``, ``nodeids``, ``basetemp``.
-Events are written by :func:`emit`, one line with one ``os.write`` each, so
-the parent reads back everything written before a crash.  Faulthandler is on
+Events are written by ``emit`` of ``auditor/probe/events.py`` (imported once
+``sys.path`` is the parent's), one line with one ``os.write`` each, so the parent
+reads back everything written before a crash.  Faulthandler is on
 in this process's main interpreter: a fatal signal in a sub-interpreter
 dumps the stack to the output the parent keeps the tail of.
 """
@@ -107,24 +108,20 @@ def _interp_audit_serve(rfd, wfd, sys_path):
 '''
 
 
-def _load_interpreters():
-    """The sub-interpreter helpers shared with the scan's probes."""
+def _prepare(sys_path):
+    """Take the parent's ``sys.path`` (a literal), import ``MAIN_PRE_IMPORTS``; returns the
+    sub-interpreter helpers shared with the scan's probes."""
+    import ast
+
+    sys.path[:] = ast.literal_eval(sys_path)
     from interp_audit.probe import interpreters
 
-    return interpreters
-
-
-def emit(fd, event):
-    """Write one event: a ``repr()`` line, with one ``os.write`` so a crash cannot cut it in two."""
-    os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
-
-
-def _pre_import():
     for name in MAIN_PRE_IMPORTS:
         try:
             __import__(name)
         except ImportError:
             pass
+    return interpreters
 
 
 # What each sub-interpreter runs: the inner pytest session (``inner.py``).
@@ -151,11 +148,13 @@ class _Session:
         self.thread.start()
 
     def _work(self, interpreters):
+        from interp_audit.probe.events import describe
+
         code = SESSION_CODE % (sys.path, self._job_read)
         try:
             self.escaped = interpreters.run(self.mode, code)
         except Exception as exc:  # the interpreter could not be made
-            self.escaped = "%s: %s" % (type(exc).__name__, exc)
+            self.escaped = describe(exc)
         os.close(self._job_read)
 
     def start(self, job):
@@ -175,6 +174,8 @@ def _run_request(interpreters, request, spare):
     With ``n > 1`` the sessions wait for each other just before the test call
     (``ready``/``go`` pipes), so the bodies run at the same time.
     """
+    from interp_audit.probe.events import emit
+
     n, mode, fd = request["n"], request["mode"], request["events_fd"]
     for round_index in range(request["rounds"]):
         if n == 1 and spare is not None and spare.mode == mode:
@@ -215,9 +216,7 @@ def _tests(sys_path, mode, request_fd, events_fd):
     import ast
     import faulthandler
 
-    sys.path[:] = ast.literal_eval(sys_path)
-    interpreters = _load_interpreters()
-    _pre_import()
+    interpreters = _prepare(sys_path)
     # A fatal signal dumps the stacks into the output the parent keeps, through a copy of
     # stderr: the inner session's output capture replaces file descriptor 2 itself.
     faulthandler.enable(os.fdopen(os.dup(2), "w"), all_threads=True)
@@ -232,17 +231,16 @@ def _tests(sys_path, mode, request_fd, events_fd):
 
 
 def _serve(mode, request_fd, response_fd, sys_path):
-    import ast
     import pickle
 
-    sys.path[:] = ast.literal_eval(sys_path)
-    interpreters = _load_interpreters()
-    _pre_import()
+    interpreters = _prepare(sys_path)
+    from interp_audit.probe.events import describe
+
     code = "%s\n_interp_audit_serve(%d, %d, %r)\n" % (SERVE_CODE, int(request_fd), int(response_fd), sys.path)
     try:
         escaped = interpreters.run(mode, code)
     except Exception as exc:  # the interpreter could not be made
-        escaped = "%s: %s" % (type(exc).__name__, exc)
+        escaped = describe(exc)
     if escaped:
         data = pickle.dumps(("broken", escaped), protocol=4)
         os.write(int(response_fd), len(data).to_bytes(8, "big") + data)
