@@ -143,7 +143,7 @@ def _interp_audit_member(fd, where, cmd_fd, reply_fd):
         send(_interp_audit_run_task(tools, read_exact(size).decode("utf-8")))
     emit(fd, {"event": "begin", "step": "destroy interpreter", "where": where})
 '''
-# What a member interpreter, and the probe's main one for a recheck, runs first.
+# What every interpreter that runs tasks runs first: events.py, then MEMBER_CODE.
 MEMBER_SOURCE = events.SOURCE + "\n" + MEMBER_CODE
 
 # Import the distribution's names; wait at the barrier (parallel runs); run the

@@ -148,13 +148,11 @@ class _Session:
         self.thread.start()
 
     def _work(self, interpreters):
-        from interp_audit.probe.events import describe
-
         code = SESSION_CODE % (sys.path, self._job_read)
         try:
             self.escaped = interpreters.run(self.mode, code)
         except Exception as exc:  # the interpreter could not be made
-            self.escaped = describe(exc)
+            self.escaped = "%s: %s" % (type(exc).__name__, exc)
         os.close(self._job_read)
 
     def start(self, job):
@@ -234,13 +232,11 @@ def _serve(mode, request_fd, response_fd, sys_path):
     import pickle
 
     interpreters = _prepare(sys_path)
-    from interp_audit.probe.events import describe
-
     code = "%s\n_interp_audit_serve(%d, %d, %r)\n" % (SERVE_CODE, int(request_fd), int(response_fd), sys.path)
     try:
         escaped = interpreters.run(mode, code)
     except Exception as exc:  # the interpreter could not be made
-        escaped = describe(exc)
+        escaped = "%s: %s" % (type(exc).__name__, exc)
     if escaped:
         data = pickle.dumps(("broken", escaped), protocol=4)
         os.write(int(response_fd), len(data).to_bytes(8, "big") + data)
