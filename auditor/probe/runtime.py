@@ -20,10 +20,12 @@ literal (dict) with:
   up after its import (an application's ``module:attribute``).
 
 Every event is one ``repr()`` of a dict written with a single ``os.write`` to
-EVENTS_FD, so the parent can read them back even after a crash:
+EVENTS_FD (``events.py``), so the parent can read them back even after a crash:
 
-* ``{"event": "begin"|"end", "module": ..., "where": ...}`` around every module
-  load (a crash leaves a ``begin`` without its ``end``: the culprit);
+* ``{"event": "begin"|"end", "module": ..., "where": ..., "t": ...}`` around every
+  module load (a crash leaves a ``begin`` without its ``end``: the culprit; a load
+  that raises keeps its ``begin`` open too, and is named in ``failed_module`` or
+  ``tolerated``);
 * ``{"event": "module", "where": ..., "module": ..., "ok": ...}`` per module of
   a walk (with ``error``, ``chain``, ``failed_module``; when it imported, ``tolerated``:
   the modules whose import failed inside it and were done without);
@@ -38,55 +40,42 @@ EVENTS_FD, so the parent can read them back even after a crash:
   attribute, ``kind`` being ``asgi`` | ``wsgi`` | ``callable`` | ``object``;
 * ``{"event": "done"}`` when all steps ran (a crash after it happened at shutdown);
 * ``{"event": "unsupported", "reason": ...}`` when the mode cannot be made here.
-
-``repr`` and ``ast.literal_eval`` are used instead of JSON so that the probe
-imports nothing that the audited package might want to import first.
 """
 
 import os
 import sys
 
-# The code run in every interpreter (main and subs): install the import
-# markers, import the name, report.  Kept as text so that sub-interpreters
-# (which share nothing with this module) can run it.
+
+def _load_events():
+    """The sibling ``events.py``, run from its text (kept as ``SOURCE``): probes never touch
+    sys.path, and this imports nothing (``runpy`` would load modules the audited name may import)."""
+    events = type(sys)("_interp_audit_events")
+    events.__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.py")
+    with open(events.__file__, encoding="utf-8") as source:
+        events.SOURCE = source.read()
+    exec(compile(events.SOURCE, events.__file__, "exec"), vars(events))
+    return events
+
+
+events = _load_events()
+
+# The code run in every interpreter (main and subs), after the text of events.py:
+# install the import markers, import the names, report.  Kept as text so that
+# sub-interpreters (which share nothing with this module) can run it.
 INTERPRETER_CODE = r'''
-def _interp_audit_probe(fd, where, names, extensions, max_text, ignore, each):
-    import os, sys, time
+def _interp_audit_probe(fd, where, names, extensions, ignore, each):
+    import sys, time
 
-    def emit(event):
-        os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
-
-    def clip(text):
-        text = str(text)
-        return text if len(text) <= max_text else text[:max_text] + "..."
-
-    bootstrap = sys.modules.get("_frozen_importlib")
-    original = getattr(bootstrap, "_load_unlocked", None)
     failed = []
-    if original is not None and not getattr(original, "_interp_audit", False):
-        def _load_unlocked(spec):
-            emit({"event": "begin", "module": spec.name, "where": where})
-            try:
-                module = original(spec)
-            except BaseException:
-                failed.append(spec.name)
-                raise
-            emit({"event": "end", "module": spec.name, "where": where})
-            return module
-        _load_unlocked._interp_audit = True
-        bootstrap._load_unlocked = _load_unlocked
+    install_import_markers(fd, where, failed)
 
     def outcome(name):
         del failed[:]
         try:
             __import__(name)
         except BaseException as exc:
-            chain, seen, current = [], set(), exc
-            while current is not None and id(current) not in seen and len(chain) < 10:
-                seen.add(id(current))
-                chain.append(clip("%s: %s" % (type(current).__name__, current)))
-                current = current.__cause__ or current.__context__
-            return {"ok": False, "error": chain[0], "chain": chain, "failed_module": failed[0] if failed else None}
+            found = chain(exc)
+            return {"ok": False, "error": found[0], "chain": found, "failed_module": failed[0] if failed else None}
         # Modules whose import failed inside a successful one: the importer had a fallback.
         return {"ok": True, "error": None, "chain": [], "failed_module": None, "tolerated": sorted(set(failed))}
 
@@ -96,37 +85,26 @@ def _interp_audit_probe(fd, where, names, extensions, max_text, ignore, each):
     for name in names:
         found = outcome(name)
         if each:
-            emit(dict(found, event="module", where=where, module=name))
+            emit(fd, dict(found, event="module", where=where, module=name))
         if result["ok"] and not found["ok"]:
             result.update(found)
     result["seconds"] = time.perf_counter() - started
     result["loaded"] = [m for m in extensions if m in sys.modules and m not in ignore]
     result["top_level_loaded"] = sorted({n.split(".")[0] for n in list(sys.modules) if n not in before})
-    emit(result)
+    emit(fd, result)
 '''
-
-MAX_TEXT = 1500
-
-
-def _load_interpreters():
-    """The sibling ``interpreters.py``, run by path: probes never touch sys.path."""
-    import runpy
-    import types
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interpreters.py")
-    return types.SimpleNamespace(**runpy.run_path(path, run_name="_interp_audit_interpreters"))
 
 
 def _call(where, fd, request, names, ignore=()):
     """Code importing ``names`` in one interpreter; modules in ``ignore`` were
     loaded by the probe itself and are never reported as loaded."""
-    return "%s\n_interp_audit_probe(%d, %r, %r, %r, %d, %r, %r)\n" % (
+    return "%s\n%s\n_interp_audit_probe(%d, %r, %r, %r, %r, %r)\n" % (
+        events.SOURCE,
         INTERPRETER_CODE,
         fd,
         where,
         list(names),
         list(request.get("extensions", ())),
-        MAX_TEXT,
         sorted(ignore),
         request["scenario"] == "walk",
     )
@@ -161,7 +139,7 @@ def _walk(request):
         try:
             module = __import__(name, fromlist=["_"])
         except BaseException as exc:
-            failed.append({"module": name, "error": "%s: %s" % (type(exc).__name__, exc)})
+            failed.append({"module": name, "error": events.describe(exc)})
             continue
         if name not in request["names"]:
             found.append(name)
@@ -174,14 +152,10 @@ def _walk(request):
     return found, failed, truncated
 
 
-def _emit(fd, event):
-    os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
-
-
 def _in_sub(fd, mode, where, request, names, interpreters):
     escaped = interpreters.run(mode, _call(where, fd, request, names))
     if escaped:
-        _emit(fd, {"event": "probe-error", "where": where, "error": escaped[:MAX_TEXT]})
+        events.emit(fd, {"event": "probe-error", "where": where, "error": escaped[:events.MAX_TEXT]})
 
 
 def app_kind(obj):
@@ -213,8 +187,8 @@ def _attribute(fd, name, attribute):
             obj = getattr(obj, part)
         event.update(ok=True, kind=app_kind(obj))
     except BaseException as exc:
-        event["error"] = "%s: %s" % (type(exc).__name__, exc)
-    _emit(fd, event)
+        event["error"] = events.describe(exc)
+    events.emit(fd, event)
 
 
 def main(argv):
@@ -226,21 +200,21 @@ def main(argv):
     mode, scenario = request["mode"], request["scenario"]
     interpreters = None
     if mode != "main":
-        interpreters = _load_interpreters()
+        interpreters = events.load_sibling("interpreters")
         reason = interpreters.support().get(mode)
         if reason:
-            _emit(fd, {"event": "unsupported", "reason": reason})
+            events.emit(fd, {"event": "unsupported", "reason": reason})
             return 0
     names = list(request["names"])
     if scenario == "walk" and request.get("modules") is not None:
         names, failed, truncated = list(request["modules"]), [], False  # a walk over known modules
-        _emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated})
+        events.emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated})
     elif scenario == "walk":
         before = set(sys.modules)
         names, failed, truncated = _walk(request)
         loaded = sorted({name.split(".")[0] for name in set(sys.modules) - before})
-        _emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated,
-                   "top_level_loaded": loaded})
+        events.emit(fd, {"event": "walk", "modules": names, "failed_in_main": failed, "truncated": truncated,
+                         "top_level_loaded": loaded})
     if mode == "main" or scenario in ("beside_main", "walk"):
         probe_modules = set(sys.modules) - startup
         exec(_call("main", fd, request, names, probe_modules), {"__name__": "__interp_audit__"})
@@ -250,7 +224,7 @@ def main(argv):
         rounds = 1 if scenario == "alone" else 2
         for index in range(rounds):
             _in_sub(fd, mode, "sub%d" % (index + 1), request, names, interpreters)
-    _emit(fd, {"event": "done"})
+    events.emit(fd, {"event": "done"})
     return 0
 
 

@@ -28,7 +28,7 @@ loop that reads task code from a pipe, ``exec``s it and writes a reply back
 CPython and in every mode.
 
 Every event is one ``repr()`` of a dict written with a single ``os.write`` to
-EVENTS_FD, so the parent can read them back even after a crash:
+EVENTS_FD (``events.py``), so the parent can read them back even after a crash:
 
 * ``{"event": "begin"|"end", "module"|"step": ..., "where": ..., "t": ...}`` around
   every module load, snippet, touched attribute and interpreter destruction (a crash
@@ -46,37 +46,39 @@ import sys
 import threading
 import time
 
-MAX_TEXT = 1500
 # Imported in main before any sub-interpreter exists, as real programs have
 # them: CPython 3.12.1 aborts at exit when an isolated sub-interpreter was the
 # first to import them.  The runtime ladder's "alone" scenario reports that bug
 # on its own; the smoke checks are about the package's behaviour.
 MAIN_PRELOAD = ("hashlib", "ssl")
 
+
+def _load_events():
+    """The sibling ``events.py``, run from its text (kept as ``SOURCE``): probes never touch
+    sys.path, and this imports nothing (``runpy`` would load modules the audited name may import)."""
+    events = type(sys)("_interp_audit_events")
+    events.__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.py")
+    with open(events.__file__, encoding="utf-8") as source:
+        events.SOURCE = source.read()
+    exec(compile(events.SOURCE, events.__file__, "exec"), vars(events))
+    return events
+
+
+events = _load_events()
+
 # Runs inside every interpreter that runs tasks (members and, for rechecks,
-# the probe's main one).  ``_interp_audit_tools`` installs the module-load
-# markers and returns the helpers every task gets as globals: emit, clip,
-# chain, normal, step, where, state (a dict kept between tasks), and reply
-# (the dict sent back, added per task).  ``_interp_audit_member`` is the loop
-# of a member: read task code from a pipe, exec it, write the reply.
+# the probe's main one), after the text of events.py.  ``_interp_audit_tools``
+# installs the module-load markers and returns the helpers every task gets as
+# globals: emit, clip, chain, normal, step, where, state (a dict kept between
+# tasks), and reply (the dict sent back, added per task).
+# ``_interp_audit_member`` is the loop of a member: read task code from a pipe,
+# exec it, write the reply.
 MEMBER_CODE = r'''
-def _interp_audit_tools(fd, where, max_text):
-    import os, re, sys, time
+def _interp_audit_tools(fd, where):
+    import re
 
-    def emit(event):
-        os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
-
-    def clip(text):
-        text = str(text)
-        return text if len(text) <= max_text else text[:max_text] + "..."
-
-    def chain(exc):
-        found, seen = [], set()
-        while exc is not None and id(exc) not in seen and len(found) < 10:
-            seen.add(id(exc))
-            found.append(clip("%s: %s" % (type(exc).__name__, exc)))
-            exc = exc.__cause__ or exc.__context__
-        return found
+    def emit_here(event):
+        emit(fd, event)
 
     addresses = re.compile(r" at 0x[0-9a-fA-F]+")
 
@@ -93,24 +95,13 @@ def _interp_audit_tools(fd, where, max_text):
             self.name = name
 
         def __enter__(self):
-            emit({"event": "begin", "step": self.name, "where": where, "t": time.monotonic()})
+            marker(fd, "begin", "step", self.name, where)
 
         def __exit__(self, *exc):
-            emit({"event": "end", "step": self.name, "where": where, "t": time.monotonic()})
+            marker(fd, "end", "step", self.name, where)
 
-    bootstrap = sys.modules.get("_frozen_importlib")
-    original = getattr(bootstrap, "_load_unlocked", None)
-    if original is not None and not getattr(original, "_interp_audit", False):
-        def _load_unlocked(spec):
-            emit({"event": "begin", "module": spec.name, "where": where, "t": time.monotonic()})
-            try:
-                return original(spec)
-            finally:
-                emit({"event": "end", "module": spec.name, "where": where, "t": time.monotonic()})
-        _load_unlocked._interp_audit = True
-        bootstrap._load_unlocked = _load_unlocked
-
-    return {"emit": emit, "clip": clip, "chain": chain, "normal": normal, "step": step,
+    install_import_markers(fd, where)
+    return {"emit": emit_here, "clip": clip, "chain": chain, "normal": normal, "step": step,
             "where": where, "state": {}}
 
 
@@ -121,15 +112,15 @@ def _interp_audit_run_task(tools, code):
         exec(code, scope)
     except BaseException as exc:
         reply["ok"] = False
-        reply["chain"] = tools["chain"](exc)
+        reply["chain"] = chain(exc)
         reply["error"] = reply["chain"][0]
     return reply
 
 
-def _interp_audit_member(fd, where, cmd_fd, reply_fd, max_text):
+def _interp_audit_member(fd, where, cmd_fd, reply_fd):
     import os
 
-    tools = _interp_audit_tools(fd, where, max_text)
+    tools = _interp_audit_tools(fd, where)
 
     def read_exact(size):
         data = b""
@@ -150,8 +141,10 @@ def _interp_audit_member(fd, where, cmd_fd, reply_fd, max_text):
         if size == 0:
             break
         send(_interp_audit_run_task(tools, read_exact(size).decode("utf-8")))
-    tools["emit"]({"event": "begin", "step": "destroy interpreter", "where": where})
+    emit(fd, {"event": "begin", "step": "destroy interpreter", "where": where})
 '''
+# What every interpreter that runs tasks runs first: events.py, then MEMBER_CODE.
+MEMBER_SOURCE = events.SOURCE + "\n" + MEMBER_CODE
 
 # Import the distribution's names; wait at the barrier (parallel runs); run the
 # snippets ``iterations`` times; with no snippets, record each module's public
@@ -556,15 +549,6 @@ class Hang(Exception):
     """A member did not answer before the deadline."""
 
 
-def _load_interpreters():
-    """The sibling ``interpreters.py``, run by path: probes never touch sys.path."""
-    import runpy
-    import types
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interpreters.py")
-    return types.SimpleNamespace(**runpy.run_path(path, run_name="_interp_audit_interpreters"))
-
-
 def _task(body, args):
     return "ARGS = %r\n%s" % (args, body)
 
@@ -577,7 +561,7 @@ class Probe:
         self.fd = fd
         self.mode = request["mode"]
         self.start_clock()
-        self.interpreters = None if self.mode == "main" else _load_interpreters()
+        self.interpreters = None if self.mode == "main" else events.load_sibling("interpreters")
         self.members = []
         self._count = 0
 
@@ -586,7 +570,7 @@ class Probe:
         self.deadline = time.monotonic() + float(self.request.get("deadline", 50))
 
     def emit(self, event):
-        os.write(self.fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
+        events.emit(self.fd, event)
 
     def member(self, label=None):
         """A new live interpreter of the probe's mode (the main one for mode ``main``)."""
@@ -619,8 +603,7 @@ class Member:
         self.exited = None
         self.escaped = None
         self.quitting = False
-        code = "%s\n_interp_audit_member(%d, %r, %d, %d, %d)\n" % (
-            MEMBER_CODE, probe.fd, where, self.cmd_r, self.reply_w, MAX_TEXT)
+        code = "%s\n_interp_audit_member(%d, %r, %d, %d)\n" % (MEMBER_SOURCE, probe.fd, where, self.cmd_r, self.reply_w)
         self.thread = threading.Thread(target=self._run, args=(code,), name=where, daemon=True)
         self.thread.start()
         self.ready = self._receive()
@@ -629,8 +612,8 @@ class Member:
         try:
             escaped = self.probe.interpreters.run(self.probe.mode, code)
         except BaseException as exc:
-            escaped = "%s: %s" % (type(exc).__name__, exc)
-        data = repr({"exited": True, "escaped": escaped and escaped[:MAX_TEXT]}).encode()
+            escaped = events.describe(exc)
+        data = repr({"exited": True, "escaped": escaped and escaped[:events.MAX_TEXT]}).encode()
         os.write(self.reply_w, len(data).to_bytes(8, "big") + data)
 
     def _read(self, size):
@@ -694,8 +677,8 @@ class MainMember:
         self.exited = None
         self.pending = None
         self.namespace = {"__name__": "__interp_audit_main__"}
-        exec(MEMBER_CODE, self.namespace)
-        self.tools = self.namespace["_interp_audit_tools"](probe.fd, "main", MAX_TEXT)
+        exec(MEMBER_SOURCE, self.namespace)
+        self.tools = self.namespace["_interp_audit_tools"](probe.fd, "main")
         self.ready = {"ready": True}
 
     def submit(self, code):

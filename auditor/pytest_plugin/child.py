@@ -17,8 +17,9 @@ Two commands:
 A ``tests`` request holds ``mode``, ``n`` (interpreters at once, one thread
 each), ``rounds`` (times to start again with fresh interpreters), and what
 ``inner.run_session`` needs: ``args``, ``paths``, ``nodeids``, ``basetemp``.
-Events are written by :func:`emit`, one line with one ``os.write`` each, so
-the parent reads back everything written before a crash.  Faulthandler is on
+Events are written by ``emit`` of ``auditor/probe/events.py`` (imported once
+``sys.path`` is the parent's), one line with one ``os.write`` each, so the parent
+reads back everything written before a crash.  Faulthandler is on
 in this process's main interpreter: a fatal signal in a sub-interpreter
 dumps the stack to the output the parent keeps the tail of.
 """
@@ -107,24 +108,20 @@ def _interp_audit_serve(rfd, wfd, sys_path):
 '''
 
 
-def _load_interpreters():
-    """The sub-interpreter helpers shared with the scan's probes."""
+def _prepare(sys_path):
+    """Take the parent's ``sys.path`` (a literal), import ``MAIN_PRE_IMPORTS``; returns the
+    sub-interpreter helpers shared with the scan's probes."""
+    import ast
+
+    sys.path[:] = ast.literal_eval(sys_path)
     from interp_audit.probe import interpreters
 
-    return interpreters
-
-
-def emit(fd, event):
-    """Write one event: a ``repr()`` line, with one ``os.write`` so a crash cannot cut it in two."""
-    os.write(fd, (repr(event) + "\n").encode("utf-8", "backslashreplace"))
-
-
-def _pre_import():
     for name in MAIN_PRE_IMPORTS:
         try:
             __import__(name)
         except ImportError:
             pass
+    return interpreters
 
 
 # What each sub-interpreter runs: the inner pytest session (``inner.py``).
@@ -175,6 +172,8 @@ def _run_request(interpreters, request, spare):
     With ``n > 1`` the sessions wait for each other just before the test call
     (``ready``/``go`` pipes), so the bodies run at the same time.
     """
+    from interp_audit.probe.events import emit
+
     n, mode, fd = request["n"], request["mode"], request["events_fd"]
     for round_index in range(request["rounds"]):
         if n == 1 and spare is not None and spare.mode == mode:
@@ -215,9 +214,7 @@ def _tests(sys_path, mode, request_fd, events_fd):
     import ast
     import faulthandler
 
-    sys.path[:] = ast.literal_eval(sys_path)
-    interpreters = _load_interpreters()
-    _pre_import()
+    interpreters = _prepare(sys_path)
     # A fatal signal dumps the stacks into the output the parent keeps, through a copy of
     # stderr: the inner session's output capture replaces file descriptor 2 itself.
     faulthandler.enable(os.fdopen(os.dup(2), "w"), all_threads=True)
@@ -232,12 +229,9 @@ def _tests(sys_path, mode, request_fd, events_fd):
 
 
 def _serve(mode, request_fd, response_fd, sys_path):
-    import ast
     import pickle
 
-    sys.path[:] = ast.literal_eval(sys_path)
-    interpreters = _load_interpreters()
-    _pre_import()
+    interpreters = _prepare(sys_path)
     code = "%s\n_interp_audit_serve(%d, %d, %r)\n" % (SERVE_CODE, int(request_fd), int(response_fd), sys.path)
     try:
         escaped = interpreters.run(mode, code)

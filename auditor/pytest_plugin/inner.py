@@ -4,8 +4,8 @@
 It runs ``pytest.main()`` on the test files of one batch with the project's
 own configuration (conftest, fixtures, marks, plugins that import here) and
 keeps only the test ids the outer session asked for.  Everything the outer
-session shows comes back as events (``child.emit``), tagged with ``where``
-(``sub1``, ``round2-sub3``, ...):
+session shows comes back as events (``auditor/probe/events.py``), tagged with
+``where`` (``sub1``, ``round2-sub3``, ...):
 
 * ``begin`` / ``end`` around every module load (a crash leaves the culprit);
 * ``collect-begin`` / ``collect-error`` for each test file, ``collected``
@@ -21,31 +21,13 @@ import sys
 
 import pytest
 
-from .child import emit
+from ..probe.events import emit, install_import_markers
 
 # True while this interpreter runs the inner session: the plugin then only
 # registers its markers and makes no variants (no recursion).
 ACTIVE = False
 
 OUTPUT_TAIL = 4000
-
-
-def _install_import_markers(fd, where):
-    bootstrap = sys.modules.get("_frozen_importlib")
-    original = getattr(bootstrap, "_load_unlocked", None)
-    if original is None or getattr(original, "_interp_audit", False):
-        return
-
-    def _load_unlocked(spec):
-        __tracebackhide__ = True  # pytest leaves this frame out of an import error's traceback
-        emit(fd, {"event": "begin", "module": spec.name, "where": where})
-        try:
-            return original(spec)
-        finally:
-            emit(fd, {"event": "end", "module": spec.name, "where": where})
-
-    _load_unlocked._interp_audit = True
-    bootstrap._load_unlocked = _load_unlocked
 
 
 class Reporter:
@@ -122,7 +104,7 @@ def run_session(request, where, ready_fd, go_fd):
     """Run the request's tests with ``pytest.main()`` in this (sub-)interpreter."""
     global ACTIVE
     fd = request["events_fd"]
-    _install_import_markers(fd, where)
+    install_import_markers(fd, where)
     reporter = Reporter(fd, where, request["nodeids"], ready_fd, go_fd)
     os.makedirs(request["basetemp"], exist_ok=True)
     basetemp = os.path.join(request["basetemp"], where)

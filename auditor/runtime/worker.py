@@ -5,7 +5,7 @@ ladder, the smoke checks, the init-kind probe, the pytest plugin's child)
 starts, is read, is killed and is described here.
 
 A probe reports through events written to an inherited file descriptor
-(see ``auditor/probe/runtime.py``): one ``repr()`` of a dict a line,
+(see ``auditor/probe/events.py``): one ``repr()`` of a dict a line,
 each written with one ``os.write``, so everything written before a crash
 survives it.  Output the audited package prints is drained and only its tail
 kept, so a package that floods stdout cannot fill memory or disk.  A hang is
