@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Optional
 from interp_audit.model import (MODES, REFUSAL, SCENARIOS, Control, Crash, ExtensionInfo, ModeResult, ScenarioResult,
                                 from_dict, to_dict)
 from interp_audit.probe import probe_path
-from interp_audit.runtime.worker import CRASH_TAIL, ProbeRun, run_probe
+from interp_audit.runtime.worker import ProbeRun, run_probe
 from interp_audit.verdict import SUB_MODES, rung_outcome, rungs_below
 
 MAX_SHUTDOWN_CANDIDATES = 120
@@ -185,7 +185,7 @@ def _scenario(run: ProbeRun, wanted: tuple[str, ...], main_loaded: Optional[list
         if where in escaped:
             return ScenarioResult(ok=False, error=escaped[where]["error"], seconds=total)
         if where not in results:
-            crash = _crash(run, stdlib_names) or Crash(returncode=run.returncode, stderr_tail=run.output_tail[-CRASH_TAIL:])
+            crash = _crash(run, stdlib_names) or run.crash()
             where_died = next((w for w, _ in run.unfinished_imports()[-1:]), where)
             error = _describe_crash(crash, where_died)
             if outcome is not None and not outcome.ok:
