@@ -205,11 +205,12 @@ def test_the_checks_share_one_process_when_nothing_goes_wrong(smoke_python):
     assert shared_findings == alone_findings == []
 
 
-def test_a_crash_in_the_shared_process_runs_each_check_alone(smoke_python):
-    """ia_race aborts in the parallel check: the shared process dies, and every check runs
-    again in a process of its own, which names the culprit and keeps the others' results."""
+def test_a_crash_in_the_shared_process_runs_that_check_alone_and_the_rest_in_a_new_session(smoke_python):
+    """ia_race aborts in the parallel check: the shared process dies.  The checks that ended
+    before it keep their results, the parallel check runs again in a process of its own, which
+    names the culprit, and the checks after it share a new process."""
     result, findings = scan(smoke_python, "ia-fixture-race", "ia_race", [SNIPPETS["ia_race"]])
-    assert result.processes == 1 + len(smoke.CHECKS)
+    assert result.processes == 3  # the session up to the crash, parallel alone, the session after it
     assert result.parallel.status == "crashed" and result.parallel.crash.signal == "SIGABRT"
     assert result.parallel.crash.culprit == "snippet snippet-1"
     for check in ("generic", "snippets", "reimport", "static_types", "cost"):

@@ -2,12 +2,14 @@
 
 :func:`run_smoke` runs the checks of ``docs/smoke.md`` one after another in a
 child process of the *target* interpreter running ``auditor/probe/smoke.py``
-(a *session*, ``SESSION_ORDER``).  When that process crashes or hangs, every
-check runs again in a fresh child of its own, as when one check is asked for:
-a crash or hang is recorded (signal, culprit, the steps that were open) and the
-next check starts in a new child.  From the first check that does not pass in
-the session on (unless it ran first), each check runs again in a fresh child of its
-own (:func:`vouches`).
+(a *session*, ``SESSION_ORDER``).  When that process crashes or hangs in a
+check, the checks that ended before it keep their results, the check runs again
+in a fresh child of its own, as when it is the only check asked for (a crash or
+hang is recorded: signal, culprit, the steps that were open), and the checks
+after it run in a new session.  From the first check that does not pass in the
+session on (unless it ran first), each check runs again in a fresh child of its
+own (:func:`vouches`), as does every check of a session that died after its
+last check or whose probe failed.
 This process never runs package code.  The checks are put together as JSON-able
 dicts and returned as the :class:`~interp_audit.model.SmokeReport` stored in
 ``DistributionResult.smoke``; ``auditor/verdict.py`` decides what it costs.
@@ -172,13 +174,15 @@ def vouches(check: str, result: dict, run: WorkerRun) -> bool:
 
 
 def session_parts(run: WorkerRun, checks: list[str]) -> Optional[list[WorkerRun]]:
-    """Each check's share of a session run (its events, its seconds), in order.
+    """Each check's share of a session run (its events, its seconds), in order, up to the check
+    it crashed or hung in.
 
-    None when the session did not end cleanly (a crash, a hang, an error of the probe,
-    a check that never ended): a fresh process per check then names the culprit."""
+    None when no share can be trusted to a check: an error of the probe, checks out of order, a
+    session that died after its last check ended (no check to name): a fresh process per check
+    then names the culprit."""
     if run.unsupported:
         return [run] * len(checks)
-    if run.crash or run.error:
+    if run.error:
         return None
     parts: dict[str, WorkerRun] = {}
     current: Optional[WorkerRun] = None
@@ -191,7 +195,10 @@ def session_parts(run: WorkerRun, checks: list[str]) -> Optional[list[WorkerRun]
         elif current is not None:
             current.seconds = float(event.get("seconds") or 0.0)
             current = None
-    if current is not None or [PROBE_NAMES.get(c, c) for c in checks] != list(parts):
+    names = [PROBE_NAMES.get(c, c) for c in checks]
+    if run.crash and current is not None and names[:len(parts)] == list(parts):
+        return list(parts.values())[:-1]  # the check in progress when the process died
+    if run.crash or current is not None or names != list(parts):
         return None
     return list(parts.values())
 
@@ -230,23 +237,31 @@ class _Runner:
     def session(self, checks: list[str]) -> dict[str, dict]:
         """The results of ``checks``, run in one worker process while each vouches for the next.
 
-        A session that crashes, hangs or fails runs every check again one process each, to name
-        the culprit.  After the first check that does not vouch for its process (it may have left
-        traces for those after it), each check runs in a process of its own, as when it is the
-        only check asked for; so does that check itself unless it ran first (it may have met
-        traces of the checks before it)."""
+        A session that crashes or hangs in a check keeps the results of the checks before it, runs
+        that check alone (naming the culprit) and the checks after it in a new session.  After
+        the first check that does not vouch for its process (it may have left traces for those
+        after it), each check runs in a process of its own, as when it is the only check asked
+        for; so does that check itself unless it ran first (it may have met traces of the checks
+        before it)."""
         order = [c for c in SESSION_ORDER if c in checks]
         results: dict[str, dict] = {}
-        if len(order) > 1 and self.request["mode"] != "main":
-            units = sum(len(self.snippets) if c == "snippets" else 1 for c in order)
-            run = self.worker([PROBE_NAMES.get(c, c) for c in order], timeout=self.timeout * units)
-            for check, part in zip(order, session_parts(run, order) or []):
+        while len(order) - len(results) > 1 and self.request["mode"] != "main":
+            pending = order[len(results):]
+            units = sum(len(self.snippets) if c == "snippets" else 1 for c in pending)
+            run = self.worker([PROBE_NAMES.get(c, c) for c in pending], timeout=self.timeout * units)
+            parts = session_parts(run, pending)
+            for check, part in zip(pending, parts or []):
                 snippet_runs = [part] * len(self.snippets) if part.unsupported else snippet_parts(part)
                 result = self.build(check, part, snippet_runs)
-                if check == order[0] or vouches(check, result, part):
+                if check == pending[0] or vouches(check, result, part):
                     results[check] = result  # the first check met nothing left by another
                 if not vouches(check, result, part):
+                    parts = None
                     break
+            if parts is None or not run.crash:
+                break
+            crashed = pending[len(parts)]
+            results[crashed] = self.alone(crashed)
         for check in order[len(results):]:
             results[check] = self.alone(check)
         return results
