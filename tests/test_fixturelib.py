@@ -23,6 +23,7 @@ from pathlib import Path
 import fixturelib
 from elftools.elf.elffile import ELFFile
 from interp_audit.model import FLAGS, MODES, TIERS
+from interp_audit.runtime.worker import encode_request
 
 PROBE_DIR = Path(__file__).resolve().parent.parent / "auditor" / "probe"
 RUNTIME = PROBE_DIR / "runtime.py"
@@ -53,7 +54,7 @@ def probe(env, name, mode, scenario, extensions=(), timeout=20.0):
         fd = events.fileno()
         try:
             done = subprocess.run(
-                [str(env.python), "-P", str(RUNTIME), repr(request), str(fd)],
+                [str(env.python), "-P", str(RUNTIME), encode_request(request, tempfile.gettempdir()), str(fd)],
                 pass_fds=[fd], capture_output=True, timeout=timeout,
             )
             status = done.returncode

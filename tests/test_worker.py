@@ -7,7 +7,8 @@ import ast
 from interp_audit.probe import probe_path
 import pytest
 
-from interp_audit.runtime.worker import LiveWorker, WorkerEnded, _parse_events, exit_description, run_probe
+from interp_audit.runtime.worker import (LiveWorker, WorkerEnded, _parse_events, encode_request, exit_description,
+                                         run_probe)
 
 
 def test_fast_marker_parsing_equals_literal_eval():
@@ -43,6 +44,24 @@ def test_top_level_loaded_lists_only_what_the_import_loaded(target_python):
     assert "json" in loaded
     assert not {"sys", "builtins", "__main__", "time", "os"} & set(loaded), loaded
 
+
+
+def test_the_probe_leaves_every_module_beyond_start_up_to_the_audited_import(target_python):
+    """``re``, ``enum`` and ``functools`` are loaded by the import of ``json`` in main, not by the
+    probe before it (as ``ast`` for its request and ``runpy`` for its sibling files did): what a
+    package loads, and so what its crash controls import, is what a fresh process loads for it."""
+    run = run_probe(target_python, probe_path("runtime"),
+                    {"names": ["json"], "mode": "isolated", "scenario": "beside_main", "extensions": []}, 60)
+    main = next(e for e in run.events if e["event"] == "result" and e["where"] == "main")
+    assert {"re", "enum", "functools"} <= set(main["top_level_loaded"]), main["top_level_loaded"]
+
+
+def test_a_request_too_long_for_the_command_line_goes_through_a_file(target_python, tmp_path):
+    request = {"names": ["json"], "mode": "isolated", "scenario": "alone", "extensions": [],
+               "exclude": ["padding.%06d" % i for i in range(20000)]}
+    assert encode_request(request, str(tmp_path)).startswith("@")
+    run = run_probe(target_python, probe_path("runtime"), request, 60)
+    assert not run.died and [e["where"] for e in run.events if e["event"] == "result"] == ["sub1"]
 
 LIVE_SCRIPT = """
 import ast, os, signal, sys, time

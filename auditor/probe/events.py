@@ -12,9 +12,11 @@ definitions, because this file is used three ways:
   inner session, which have interp-audit on ``sys.path``.
 
 Every event is one ``repr()`` of a dict written with a single ``os.write``, so the
-parent reads back everything written before a crash.  ``repr`` and
-``ast.literal_eval`` are used instead of JSON so that nothing is imported that the
-audited package might want to import first.  Module loads are marked
+parent reads back everything written before a crash.  Nothing here imports a module
+that a fresh interpreter has not loaded at start-up, so that the audited package's
+import is the first to load any other (what it loads is reported): events are
+``repr()`` text rather than JSON, requests arrive as ``marshal`` data
+(:func:`read_request`) and sibling probe files are run from their text.  Module loads are marked
 ``{'event': 'begin'|'end', 'module': ..., 'where': ..., 't': ...}`` in this key order:
 the parent parses markers with a regular expression (``auditor/runtime/worker.py``).
 """
@@ -92,11 +94,23 @@ def install_import_markers(fd, where, failed=None):
     bootstrap._load_unlocked = _load_unlocked
 
 
-def load_sibling(name):
-    """The probe file ``name``.py beside this one, run by path under a private name:
-    probes never touch ``sys.path``."""
-    import runpy
-    import types
+def read_request(argument):
+    """The request the parent passed as ``argument``: ``marshal`` data in hex, or ``@PATH`` of
+    a file holding that data (``auditor/runtime/worker.py``, ``encode_request``)."""
+    import marshal
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-    return types.SimpleNamespace(**runpy.run_path(path, run_name="_interp_audit_" + name))
+    if argument.startswith("@"):
+        with open(argument[1:], encoding="ascii") as handle:
+            argument = handle.read()
+    return marshal.loads(bytes.fromhex(argument))
+
+
+def load_sibling(name):
+    """The probe file ``name``.py beside this one, run from its text (kept as ``SOURCE``) as a
+    module of a private name: probes never touch ``sys.path``."""
+    module = type(sys)("_interp_audit_" + name)
+    module.__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    with open(module.__file__, encoding="utf-8") as source:
+        module.SOURCE = source.read()
+    exec(compile(module.SOURCE, module.__file__, "exec"), vars(module))
+    return module

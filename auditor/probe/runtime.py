@@ -192,10 +192,8 @@ def _attribute(fd, name, attribute):
 
 
 def main(argv):
-    import ast
-
     startup = set(sys.modules)
-    request = ast.literal_eval(argv[1])
+    request = events.read_request(argv[1])
     fd = int(argv[2])
     mode, scenario = request["mode"], request["scenario"]
     interpreters = None

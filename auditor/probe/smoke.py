@@ -995,7 +995,7 @@ def main(argv):
     import faulthandler
 
     faulthandler.enable()  # a crash leaves the stacks of every thread in the output tail
-    request = ast.literal_eval(argv[1])
+    request = events.read_request(argv[1])
     for name in MAIN_PRELOAD:
         try:
             __import__(name)

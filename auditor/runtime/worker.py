@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import marshal
 import os
 import re
 import select
@@ -192,9 +193,26 @@ def _tail_text(tail: collections.deque, limit: int = TAIL_BYTES) -> str:
     return b"".join(tail).decode("utf-8", "replace")[-limit:]
 
 
+#: Longest request passed on the command line; a longer one goes through a file (``@PATH``).
+MAX_REQUEST_ARGUMENT = 64 * 1024
+
+
+def encode_request(request: dict[str, Any], directory: str) -> str:
+    """``request`` as the probe's REQUEST argument: ``marshal`` data in hex, which the probe decodes
+    without importing anything (``read_request`` of ``auditor/probe/events.py``); when it is
+    longer than :data:`MAX_REQUEST_ARGUMENT`, ``@PATH`` of a file in ``directory`` holding it."""
+    text = marshal.dumps(request, 4).hex()  # version 4: read by every CPython >= 3.4
+    if len(text) <= MAX_REQUEST_ARGUMENT:
+        return text
+    path = os.path.join(directory, "request")
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write(text)
+    return "@" + path
+
+
 def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float,
               env: Optional[dict[str, str]] = None) -> ProbeRun:
-    """Run ``python -P script REQUEST FD`` and collect its events.
+    """Run ``python -P script REQUEST FD`` (REQUEST: :func:`encode_request`) and collect its events.
 
     Never raises for anything the probe does; raises OSError only when the
     interpreter cannot be started at all.
@@ -204,7 +222,8 @@ def run_probe(python: str, script: Path, request: dict[str, Any], timeout: float
         fd = events_file.fileno()
         os.set_inheritable(fd, True)
         started = time.monotonic()
-        process, tail, reader = _start([python, "-P", str(script), repr(request), str(fd)], (fd,), cwd, env)
+        command = [python, "-P", str(script), encode_request(request, cwd), str(fd)]
+        process, tail, reader = _start(command, (fd,), cwd, env)
         try:
             run.returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
