@@ -23,11 +23,15 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from interp_audit.runtime.worker import encode_request
+
 PROBE = Path(__file__).resolve().parent.parent / "auditor" / "probe" / "runtime.py"
-REQUEST = repr({"names": ["keyword"], "mode": "isolated", "scenario": "alone", "extensions": []})
+REQUEST = encode_request({"names": ["keyword"], "mode": "isolated", "scenario": "alone", "extensions": []},
+                         tempfile.gettempdir())
 #: Runs in the target: load the probe once, then fork a child per scenario; prints seconds per child.
 FORKING = r'''
 import os, runpy, sys, time
