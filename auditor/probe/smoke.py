@@ -1,8 +1,8 @@
 """Smoke probe: check that a package *runs* in sub-interpreters.
 
 Run by the *target* interpreter as ``python -P smoke.py REQUEST EVENTS_FD``;
-standard library only, it never imports interp_audit.  REQUEST is a Python
-literal (dict) with:
+standard library only, it never imports interp_audit.  REQUEST is a dict, as
+``marshal`` data in hex (``read_request`` of ``events.py``), with:
 
 * ``check``       -- ``generic`` | ``snippet`` | ``parallel`` | ``reimport`` |
   ``static_types`` | ``cross_interpreter`` | ``cost`` | ``app``; or
@@ -55,7 +55,7 @@ MAIN_PRELOAD = ("hashlib", "ssl")
 
 def _load_events():
     """The sibling ``events.py``, run from its text (kept as ``SOURCE``): probes never touch
-    sys.path, and this imports nothing (``runpy`` would load modules the audited name may import)."""
+    sys.path, and this imports nothing (``events.load_sibling`` loads the other siblings so)."""
     events = type(sys)("_interp_audit_events")
     events.__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "events.py")
     with open(events.__file__, encoding="utf-8") as source:
