@@ -343,6 +343,9 @@ def test_a_crash_in_each_check_is_recorded_and_the_next_check_runs(smoke_python)
         assert any(step.endswith("module ia_segv") for step in crash.open_steps), check
     assert result.snippets.items[0].crash.culprit == "ia_segv"
     assert result.failed_checks == ["generic", "snippets", "parallel", "reimport", "static_types"]
+    # A session per check, each crashing in its first check, which stands as that check's own
+    # process; the snippet and the last check (generic) run alone.
+    assert result.processes == len(smoke.SESSION_ORDER) + 1
     assert codes(findings) == {"IA310", "IA311", "IA312"}
 
 

@@ -238,7 +238,8 @@ class _Runner:
         """The results of ``checks``, run in one worker process while each vouches for the next.
 
         A session that crashes or hangs in a check keeps the results of the checks before it, runs
-        that check alone (naming the culprit) and the checks after it in a new session.  After
+        that check alone (naming the culprit; unless it ran first: its crash is then a fresh
+        process's) and the checks after it in a new session.  After
         the first check that does not vouch for its process (it may have left traces for those
         after it), each check runs in a process of its own, as when it is the only check asked
         for; so does that check itself unless it ran first (it may have met traces of the checks
@@ -261,7 +262,9 @@ class _Runner:
             if parts is None or not run.crash:
                 break
             crashed = pending[len(parts)]
-            results[crashed] = self.alone(crashed)
+            # Crashed first, in a fresh process: what a process of its own gives (snippets: one each).
+            first = not parts and crashed != "snippets"
+            results[crashed] = self.build(crashed, run) if first else self.alone(crashed)
         for check in order[len(results):]:
             results[check] = self.alone(check)
         return results
