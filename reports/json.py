@@ -45,8 +45,18 @@ def _ordered_keys(value: dict) -> list:
     return sorted(value, key=str)
 
 
+#: What the encoder writes for the commonest scalars, without its per-call overhead.
+_SCALARS: dict[type, Callable[[Any], str]] = {
+    str: json.encoder.encode_basestring, bool: lambda value: "true" if value else "false",
+    int: int.__repr__, type(None): lambda value: "null",
+}
+
+
 def _free_form(value: Any) -> str:
     """Untyped data (``dict[str, Any]``, scalars): the C encoder with sorted keys."""
+    scalar = _SCALARS.get(type(value))
+    if scalar is not None:
+        return scalar(value)
     try:
         return _ENCODE_SORTED(value)
     except TypeError:  # a dataclass inside free-form data
