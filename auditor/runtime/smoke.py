@@ -239,11 +239,10 @@ class _Runner:
 
         A session that crashes or hangs in a check keeps the results of the checks before it, runs
         that check alone (naming the culprit; unless it ran first: its crash is then a fresh
-        process's) and the checks after it in a new session.  After
-        the first check that does not vouch for its process (it may have left traces for those
-        after it), each check runs in a process of its own, as when it is the only check asked
-        for; so does that check itself unless it ran first (it may have met traces of the checks
-        before it)."""
+        process's) and the checks after it in a new session.  After the first check that does not
+        vouch for its process (it may have left traces for those after it), each check runs in a
+        process of its own, as when it is the only check asked for; so does that check itself
+        unless it ran first (it may have met traces of the checks before it)."""
         order = [c for c in SESSION_ORDER if c in checks]
         results: dict[str, dict] = {}
         while len(order) - len(results) > 1 and self.request["mode"] != "main":
