@@ -190,7 +190,6 @@ def test_json_round_trip_keeps_every_field():
     assert list(json.loads(text))[:3] == ["schema_version", "tool_version", "generated_at"]
 
 
-
 def test_json_writes_strings_as_the_encoder_does():
     """Strings are written without the encoder's per-call overhead, byte for byte as it writes them."""
     report = sample_report()
@@ -199,6 +198,7 @@ def test_json_writes_strings_as_the_encoder_does():
     text = json_report.dumps(report)
     assert json.dumps(dist.summary, ensure_ascii=False) in text
     assert json.loads(text) == model.to_dict(report)
+
 
 def test_json_key_order_is_stable_and_modes_follow_the_ladder():
     report = sample_report()

@@ -45,7 +45,6 @@ def test_top_level_loaded_lists_only_what_the_import_loaded(target_python):
     assert not {"sys", "builtins", "__main__", "time", "os"} & set(loaded), loaded
 
 
-
 def test_the_probe_leaves_every_module_beyond_start_up_to_the_audited_import(target_python):
     """``re``, ``enum`` and ``functools`` are loaded by the import of ``json`` in main, not by the
     probe before it (as ``ast`` for its request and ``runpy`` for its sibling files did): what a
@@ -62,6 +61,7 @@ def test_a_request_too_long_for_the_command_line_goes_through_a_file(target_pyth
     assert encode_request(request, str(tmp_path)).startswith("@")
     run = run_probe(target_python, probe_path("runtime"), request, 60)
     assert not run.died and [e["where"] for e in run.events if e["event"] == "result"] == ["sub1"]
+
 
 LIVE_SCRIPT = """
 import ast, os, signal, sys, time

@@ -16,9 +16,10 @@ parent reads back everything written before a crash.  Nothing here imports a mod
 that a fresh interpreter has not loaded at start-up, so that the audited package's
 import is the first to load any other (what it loads is reported): events are
 ``repr()`` text rather than JSON, requests arrive as ``marshal`` data
-(:func:`read_request`) and sibling probe files are run from their text.  Module loads are marked
-``{'event': 'begin'|'end', 'module': ..., 'where': ..., 't': ...}`` in this key order:
-the parent parses markers with a regular expression (``auditor/runtime/worker.py``).
+(:func:`read_request`) and sibling probe files are run from their text.  Module
+loads are marked ``{'event': 'begin'|'end', 'module': ..., 'where': ..., 't': ...}``
+in this key order: the parent parses markers with a regular expression
+(``auditor/runtime/worker.py``).
 """
 
 import os
